@@ -1,0 +1,1 @@
+"""The AI gateway: every model call of the platform goes through here."""

@@ -1,0 +1,28 @@
+"""Provider prefix → adapter, imported on first use (R6)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from providers.errors import ConfigError
+
+if TYPE_CHECKING:
+    from providers.adapters.base import Adapter
+
+ADAPTER_PATHS: dict[str, str] = {
+    "openai": "providers.adapters.openai_compat.OpenAIAdapter",
+    "hosted_vllm": "providers.adapters.openai_compat.OpenAIAdapter",
+}
+
+
+@cache
+def get_adapter(provider: str) -> Adapter:
+    path = ADAPTER_PATHS.get(provider)
+    if path is None:
+        raise ConfigError(f"No adapter is available yet for provider {provider!r}")
+    module_path, _, class_name = path.rpartition(".")
+    adapter_class = getattr(import_module(module_path), class_name)
+    adapter: Adapter = adapter_class()
+    return adapter

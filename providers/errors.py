@@ -1,0 +1,51 @@
+"""Typed gateway errors; each interface translates them once (R11)."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises. ``message`` is safe to show to users."""
+
+    status = 500
+    code = "gateway_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(GatewayError):
+    status = 400
+    code = "invalid_config"
+
+
+class ModelNotFound(GatewayError):
+    status = 404
+    code = "model_not_found"
+
+
+class ProviderError(GatewayError):
+    """An upstream failed. ``retryable`` tells the router whether another try may help."""
+
+    status = 502
+    code = "upstream_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 502,
+        retryable: bool = False,
+        provider_code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+        self.provider_code = provider_code
+        self.retry_after = retry_after
+
+
+class SecretUnavailable(GatewayError):
+    status = 500
+    code = "secret_unavailable"
