@@ -21,6 +21,8 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def connect(self) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            # Accept then close with an application code, so the page knows not to retry.
+            await self.accept()
             await self.close(code=4401)
             return
         self.group = user_group_name(user.pk)

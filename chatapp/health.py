@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.utils import Error as DatabaseError
+
+WORKER_HEARTBEAT_KEY = "health:worker-heartbeat"
+WORKER_STALE_AFTER_SECONDS = 120
 
 
 @dataclass(frozen=True)
 class HealthReport:
+    """``checks`` decide the status; ``info`` (the Celery worker) is reported, not required."""
+
     checks: dict[str, str]
+    info: dict[str, str]
 
     @property
     def ok(self) -> bool:
         return all(state == "ok" for state in self.checks.values())
+
+
+def worker_heartbeat_record() -> float:
+    now = time.time()
+    cache.set(WORKER_HEARTBEAT_KEY, now, timeout=WORKER_STALE_AFTER_SECONDS * 10)
+    return now
+
+
+def check_worker() -> str:
+    """'ok' when a worker ran the heartbeat task recently; 'stale' or 'unknown' otherwise."""
+    try:
+        last = cache.get(WORKER_HEARTBEAT_KEY)
+    except (redis.RedisError, OSError):
+        return "unknown"
+    if last is None:
+        return "unknown"
+    return "ok" if time.time() - float(last) < WORKER_STALE_AFTER_SECONDS else "stale"
 
 
 def check_database() -> str:
@@ -45,4 +70,6 @@ def check_redis() -> str:
 
 
 def health_report() -> HealthReport:
-    return HealthReport(checks={"database": check_database(), "redis": check_redis()})
+    checks = {"database": check_database(), "redis": check_redis()}
+    info = {"worker": check_worker() if checks["redis"] == "ok" else "unknown"}
+    return HealthReport(checks=checks, info=info)

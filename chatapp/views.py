@@ -20,6 +20,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     body: dict[str, object] = {
         "status": "ok" if report.ok else "unavailable",
         "checks": report.checks,
+        "info": report.info,
     }
     if failing:
         body["failing"] = failing

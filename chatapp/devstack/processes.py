@@ -101,3 +101,29 @@ class ManagedProcess:
                 self.process.wait(5)
         if self._log_file is not None:
             self._log_file.close()
+
+
+def wait_for_http_ok(
+    url: str,
+    *,
+    timeout: float,
+    process: subprocess.Popen[bytes] | None,
+    name: str,
+    log: Path | None = None,
+) -> None:
+    """Wait until ``url`` answers 200 (a server may listen before it is ready)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServiceError(f"{name} exited with code {process.returncode}" + _log_hint(log))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URL we built
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise ServiceError(f"{name} was not ready at {url} within {timeout:.0f} s" + _log_hint(log))

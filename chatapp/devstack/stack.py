@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatapp.devstack.postgres import PostgresServer, start_postgres
-from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_port
+from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_http_ok, wait_for_port
 from chatapp.devstack.redis import start_redis
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -86,8 +86,12 @@ class Stack:
         )
         self.processes.append(process)
         self.env["DEMO_LLM_API_BASE"] = f"http://127.0.0.1:{port}/v1"
-        wait_for_port(
-            "127.0.0.1", port, timeout=60, process=process.process, name="demo LLM", log=log
+        wait_for_http_ok(
+            f"http://127.0.0.1:{port}/health",
+            timeout=120,
+            process=process.process,
+            name="demo LLM",
+            log=log,
         )
         self.log(f"Demo LLM (SmolLM2-135M, llama.cpp) on 127.0.0.1:{port}")
         return process
@@ -166,7 +170,3 @@ class Stack:
 
     def first_dead(self) -> ManagedProcess | None:
         return next((p for p in self.processes if not p.alive()), None)
-
-
-def wait_for_http(host: str, port: int) -> None:
-    wait_for_port(host, port, timeout=30, process=None, name="web")

@@ -1,0 +1,149 @@
+"""Session-wide test services.
+
+PostgreSQL (with pgvector) and Redis are started by `make test` itself
+(``python -m chatapp.devstack test``) before pytest runs and are given to us in
+DATABASE_URL and REDIS_URL. Here we start what needs the test database: a real
+Celery worker, daphne serving the ASGI app, and the fake upstream.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_port
+from tests.fake_upstream import FakeUpstream
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM must be
+# allowed there (verified in shared/notes/verified-components.md).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytest_plugins = ["tests.orgs.fixtures", "tests.providers.fixtures"]
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(os.environ.get("PLATFORM_TEST_DATA_DIR", ROOT / ".data")) / "logs"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_database_url() -> str:
+    """DATABASE_URL pointed at the database pytest-django created for this session."""
+    from django.db import connection
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + str(connection.settings_dict["NAME"])))
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **extra}
+
+
+@pytest.fixture(scope="session")
+def fake_upstream_server() -> Iterator[FakeUpstream]:
+    server = FakeUpstream().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_upstream(fake_upstream_server: FakeUpstream) -> Iterator[FakeUpstream]:
+    fake_upstream_server.reset()
+    yield fake_upstream_server
+    fake_upstream_server.reset()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: object
+) -> Iterator[ManagedProcess]:
+    """A real worker process consuming from the session's Redis against the test database."""
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        env = child_env()
+    process = ManagedProcess.start(
+        "celery-worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "chatapp",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--without-mingle",
+            "--without-gossip",
+            "--hostname",
+            f"test-{os.getpid()}@%h",
+        ],
+        env=env,
+        log=LOG_DIR / "celery-worker.log",
+        cwd=ROOT,
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def live_daphne(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """daphne serving the real ASGI app (HTTP and websockets) on a free port; yields its URL."""
+    port = free_port()
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        env = child_env()
+    process = ManagedProcess.start(
+        "daphne",
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "chatapp.asgi:application",
+        ],
+        env=env,
+        log=LOG_DIR / "daphne.log",
+        cwd=ROOT,
+    )
+    wait_for_port(
+        "127.0.0.1",
+        port,
+        timeout=30,
+        process=process.process,
+        name="daphne",
+        log=LOG_DIR / "daphne.log",
+    )
+    yield f"http://127.0.0.1:{port}"
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dict[str, object]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian chromium is required for browser tests (make test installs it)")
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, object]) -> dict[str, object]:
+    """Employees' browsers ask for Korean first."""
+    return {**browser_context_args, "locale": "ko-KR"}
