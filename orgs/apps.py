@@ -7,3 +7,6 @@ from django.utils.translation import gettext_lazy as _
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from orgs import receivers  # noqa: F401 - connects the receivers

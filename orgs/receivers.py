@@ -1,0 +1,1 @@
+"""Signal receivers of the org layer, connected in OrgsConfig.ready()."""

@@ -1,0 +1,1 @@
+"""Thin HTML views of the org layer, one module per area."""
