@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -20,7 +22,11 @@ class SessionRevokedEvent(TypedDict):
     reason: str
 
 
-UserEvent = NoticeEvent | SessionRevokedEvent
+class PermissionsChangedEvent(TypedDict):
+    type: Literal["permissions.changed"]
+
+
+UserEvent = NoticeEvent | SessionRevokedEvent | PermissionsChangedEvent
 
 
 def user_group_name(user_id: int) -> str:
@@ -31,9 +37,18 @@ def send_event_now(user_id: int, event: UserEvent) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(
-        user_group_name(user_id), {"type": "user.event", "event": dict(event)}
-    )
+    send = async_to_sync(layer.group_send)
+    message = {"type": "user.event", "event": dict(event)}
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(user_group_name(user_id), message)
+        return
+    # Sync code running on a thread that also runs an event loop cannot block on
+    # async_to_sync there; hand the send to a short-lived thread instead.
+    worker = threading.Thread(target=send, args=(user_group_name(user_id), message))
+    worker.start()
+    worker.join(timeout=10)
 
 
 def send_event_on_commit(user_id: int, event: UserEvent) -> None:

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "channels",
     "allauth",
     "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "orgs",
     "providers",
     "rag",
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orgs.context_processors.navigation",
             ],
         },
     },
@@ -188,6 +191,46 @@ ACCOUNT_RATE_LIMITS: dict[str, str] | bool = {"login_failed": "10/m/ip,5/5m/key"
 # Accounts come from the org chart or the company IdP, never from open sign-up.
 ACCOUNT_ADAPTER = "orgs.adapters.AccountAdapter"
 LOCAL_LOGIN_ENABLED = env_bool("LOCAL_LOGIN_ENABLED", True)
+# With local sign-in off, only the company IdP can sign anyone in.
+SOCIALACCOUNT_ONLY = not LOCAL_LOGIN_ENABLED
+
+# --- Company SSO (OpenID Connect: Keycloak, Entra ID, Google Workspace, Okta) ----
+# Providers can also be added by platform admins in the admin UI (Social applications).
+SOCIALACCOUNT_ADAPTER = "orgs.sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SSO_ENABLED = env_bool("SSO_ENABLED", False)
+SSO_ORGANIZATION = env_str("SSO_ORGANIZATION")
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True, "VERIFIED_EMAIL": True, "APPS": []}
+}
+if SSO_ENABLED:
+    _sso_missing = [
+        name for name in ("SSO_ISSUER", "SSO_CLIENT_ID", "SSO_ORGANIZATION") if not env_str(name)
+    ]
+    if not env_secret("SSO_CLIENT_SECRET"):
+        _sso_missing.append("SSO_CLIENT_SECRET")
+    if _sso_missing:
+        raise ImproperlyConfigured(f"SSO_ENABLED is on but {', '.join(_sso_missing)} missing")
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"] = [
+        {
+            "provider_id": env_str("SSO_PROVIDER_ID", "company"),
+            "name": env_str("SSO_NAME", "Company SSO"),
+            "client_id": env_str("SSO_CLIENT_ID"),
+            "secret": env_secret("SSO_CLIENT_SECRET"),
+            "settings": {
+                "server_url": env_url("SSO_ISSUER", schemes=("https", "http")),
+                "scope": env_list("SSO_SCOPES", ["openid", "profile", "email"]),
+                "oauth_pkce_enabled": True,
+                "verified_email": True,
+                "email_authentication": True,
+            },
+        }
+    ]
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = env_str("DJANGO_LANGUAGE_CODE", "ko")

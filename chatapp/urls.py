@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from chatapp import views
 
@@ -11,5 +12,11 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("org/", include("orgs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # One sign-in page for everyone, so the local-login switch and SSO rules always apply.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="account_login", query_string=True),
+        name="admin_login_redirect",
+    ),
     path("admin/", admin.site.urls),
 ]

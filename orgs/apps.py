@@ -10,3 +10,4 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from orgs import receivers  # noqa: F401 - connects the receivers
+        from orgs.sso import receivers as sso_receivers  # noqa: F401

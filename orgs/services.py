@@ -270,3 +270,28 @@ def user_reactivate(
     user.save(update_fields=["is_active", "deactivated_reason"])
     audit_record(actor=actor, action="user.reactivate", target=user, context=context)
     return user
+
+
+@transaction.atomic
+def member_add(
+    *,
+    email: str,
+    name: str,
+    department: Department,
+    roles: Iterable[str],
+    actor: User,
+    context: RequestContext | None = None,
+) -> User:
+    """Create an employee account in ``department``. They sign in through SSO (matched by
+    e-mail) or after a platform admin sets a local password."""
+    email = email.strip().lower()
+    if User.objects.filter(email=email).exists():
+        raise OrgError(f"{email} already has an account")
+    user = User.objects.create_user(email, None, name=name, organization=department.organization)
+    audit_record(
+        actor=actor, action="user.create", target=user, department=department, context=context
+    )
+    membership_set_primary(
+        user=user, department=department, roles=roles, actor=actor, context=context
+    )
+    return user

@@ -26,7 +26,7 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.goto(f"{base}/")
     page.fill("#id_login", email)
     page.fill("#id_password", password)
-    page.click("button.primary")
+    page.click("[data-testid=local-login-submit]")
 
 
 def test_sign_in_page_is_korean_and_switches_to_english(page: Page, live_daphne: str) -> None:
