@@ -37,7 +37,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
         return True
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        claims = claims_from_extra_data(sociallogin.account.extra_data or {})
+        claims = claims_from_extra_data(
+            sociallogin.account.extra_data or {}, fallback_email=sociallogin.user.email or ""
+        )
         organization = sso_organization()
         decision = mapping_decide(sso_rules(organization), claims)
         user: User | None = (
@@ -105,7 +107,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):  # type: ignore[misc]
 
     def populate_user(self, request: HttpRequest, sociallogin: SocialLogin, data: Any) -> User:
         user: User = super().populate_user(request, sociallogin, data)
-        claims = claims_from_extra_data(sociallogin.account.extra_data or {})
+        claims = claims_from_extra_data(
+            sociallogin.account.extra_data or {}, fallback_email=sociallogin.user.email or ""
+        )
         user.email = (user.email or claims.email).lower()
         user.name = claims.name or user.name
         return user

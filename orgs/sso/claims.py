@@ -38,9 +38,16 @@ def _as_strings(value: Any) -> list[str]:
     return [str(value)]
 
 
-def claims_from_mapping(data: dict[str, Any]) -> Claims:
-    email = str(data.get("email") or data.get("preferred_username") or data.get("upn") or "")
-    email = email.strip().lower()
+def _first(value: Any) -> str:
+    """SAML attributes arrive as lists; OIDC claims as scalars."""
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else ""
+    return str(value) if value is not None else ""
+
+
+def claims_from_mapping(data: dict[str, Any], *, fallback_email: str = "") -> Claims:
+    email = _first(data.get("email") or data.get("preferred_username") or data.get("upn"))
+    email = (email if "@" in email else fallback_email).strip().lower()
     values = {key: _as_strings(value) for key, value in data.items()}
     if "@" in email:
         values["email_domain"] = [email.rsplit("@", 1)[1]]
@@ -49,14 +56,15 @@ def claims_from_mapping(data: dict[str, Any]) -> Claims:
     return Claims(
         raw=data,
         email=email,
-        name=str(data.get("name") or ""),
+        name=_first(data.get("name") or data.get("displayName")),
         groups_overage=overage,
         values=values,
     )
 
 
-def claims_from_extra_data(extra_data: dict[str, Any]) -> Claims:
-    """allauth keeps ``id_token`` and ``userinfo`` apart; userinfo wins on conflicts."""
+def claims_from_extra_data(extra_data: dict[str, Any], *, fallback_email: str = "") -> Claims:
+    """allauth keeps OIDC ``id_token`` and ``userinfo`` apart (userinfo wins on
+    conflicts); SAML attributes come as one flat mapping of lists."""
     merged: dict[str, Any] = {}
     for part in ("id_token", "userinfo"):
         section = extra_data.get(part)
@@ -64,7 +72,7 @@ def claims_from_extra_data(extra_data: dict[str, Any]) -> Claims:
             merged.update(section)
     if not merged:
         merged = dict(extra_data)
-    return claims_from_mapping(merged)
+    return claims_from_mapping(merged, fallback_email=fallback_email)
 
 
 def claims_from_pasted_token(text: str) -> Claims:

@@ -28,13 +28,12 @@ def sso_provider_list() -> list[SsoProvider]:
         found.append(
             SsoProvider(app["provider_id"], app["name"], str(app["settings"]["server_url"]))
         )
-    for social_app in SocialApp.objects.filter(provider="openid_connect").order_by("name"):
+    for social_app in SocialApp.objects.filter(provider__in=("openid_connect", "saml")):
+        app_settings = social_app.settings or {}
+        # OIDC apps name the issuer; SAML apps the IdP's single sign-on URL.
+        url = app_settings.get("server_url") or (app_settings.get("idp") or {}).get("sso_url", "")
         found.append(
-            SsoProvider(
-                social_app.provider_id or str(social_app.pk),
-                social_app.name,
-                str(social_app.settings.get("server_url", "")),
-            )
+            SsoProvider(social_app.provider_id or str(social_app.pk), social_app.name, str(url))
         )
     return found
 

@@ -23,7 +23,9 @@ def apply_claims_after_sso_login(sender: Any, request: Any, user: User, **kwargs
     sociallogin = kwargs.get("sociallogin")
     if sociallogin is None:
         return
-    claims = claims_from_extra_data(sociallogin.account.extra_data or {})
+    claims = claims_from_extra_data(
+        sociallogin.account.extra_data or {}, fallback_email=sociallogin.user.email or ""
+    )
     organization = sso_organization()
     rules = sso_rules(organization)
     sso_sync_apply(
