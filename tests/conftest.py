@@ -24,7 +24,12 @@ from tests.fake_upstream import FakeUpstream
 # allowed there (verified in shared/notes/verified-components.md).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["tests.personas", "tests.orgs.fixtures", "tests.providers.fixtures"]
+pytest_plugins = [
+    "tests.personas",
+    "tests.oidc_idp",
+    "tests.orgs.fixtures",
+    "tests.providers.fixtures",
+]
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("PLATFORM_TEST_DATA_DIR", ROOT / ".data")) / "logs"

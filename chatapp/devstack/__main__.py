@@ -100,6 +100,8 @@ def command_manage(args: argparse.Namespace) -> int:
 
 def command_test(args: argparse.Namespace) -> int:
     ensure_debian_package("msgfmt", "gettext", purpose="compiling the Korean translations")
+    # Without it the compose tests fail with their own message.
+    ensure_debian_package("docker-compose", "docker-compose", purpose="validating compose.yaml")
     if not ensure_debian_package("chromium", "chromium", purpose="browser tests"):
         return 1
     DATA_DIR.mkdir(parents=True, exist_ok=True)
