@@ -62,6 +62,9 @@ def department_create(
     parent: Department | None,
     actor: User | None = None,
 ) -> Department:
+    if parent is not None:
+        # The caller's copy may predate a move earlier in this transaction: re-read it, locked.
+        parent = Department.objects.select_for_update().get(pk=parent.pk)
     department = Department.objects.create(
         organization=organization, code=code, name=name, parent=parent, path=""
     )
@@ -84,6 +87,8 @@ def department_move(
 ) -> Department:
     """Re-parent ``department``; descendants' paths follow in one UPDATE; history kept."""
     department = Department.objects.select_for_update().get(pk=department.pk)
+    if new_parent is not None:
+        new_parent = Department.objects.select_for_update().get(pk=new_parent.pk)
     if department.parent_id == (new_parent.pk if new_parent else None):
         return department
     if new_parent is not None and new_parent.path.startswith(department.path):

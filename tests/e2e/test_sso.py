@@ -157,11 +157,13 @@ def test_three_employees_see_three_different_things(
         page = context.new_page()
         sso_sign_in(page, live_daphne, account)
         expect(page.get_by_test_id("current-user")).to_be_visible()
-        seen[account] = {
+        links = {
             "members": page.locator("a[href='/org/members/']").count() > 0,
             "sso_admin": page.locator("a[href='/org/sso/rules/']").count() > 0,
-            "members_page": page.goto(f"{live_daphne}/org/members/").status == 200,
         }
+        members_response = page.goto(f"{live_daphne}/org/members/")
+        assert members_response is not None
+        seen[account] = {**links, "members_page": members_response.status == 200}
         if account == "lee":
             expect(page.get_by_test_id("member-table")).to_contain_text("박지민")
             expect(page.get_by_test_id("member-table")).not_to_contain_text("김민수")
