@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class ProvidersConfig(AppConfig):
     name = "providers"
     verbose_name = _("AI gateway")
+
+    def ready(self) -> None:
+        from providers.runtime import GatewayRuntime
+
+        self.runtime = GatewayRuntime()

@@ -1,4 +1,8 @@
-"""The one outbound HTTP seam (R7): httpx clients with explicit timeouts and limits."""
+"""The one outbound HTTP seam (R7): httpx clients with explicit timeouts and limits.
+
+Callers create a client per process (or per task) and pass it in; nothing here
+holds a client at import time.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,15 @@ import httpx
 from django.conf import settings
 
 
-def build_client() -> httpx.Client:
-    """A new client; callers keep it for the life of their process or request."""
-    return httpx.Client(
+def build_async_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(
         timeout=httpx.Timeout(
             connect=float(settings.PROVIDER_CONNECT_TIMEOUT),
             read=float(settings.PROVIDER_REQUEST_TIMEOUT),
             write=30.0,
             pool=10.0,
         ),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        follow_redirects=False,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=False,  # a base URL is set by platform admins; never follow elsewhere
         trust_env=False,
     )

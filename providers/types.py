@@ -1,11 +1,17 @@
-"""Canonical request, response and stream types (OpenAI chat-completions shape)."""
+"""Canonical request, response and stream types: the OpenAI chat-completions shape.
+
+Every adapter translates a ``ChatRequest`` into its provider's wire format and
+the provider's answer back into ``ChatResponse`` / ``ChatChunk``. The ``/v1``
+API parses OpenAI JSON into these types and renders them back (``to_openai``).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
-Role = Literal["system", "user", "assistant", "tool", "developer"]
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+ReasoningEffort = Literal["minimal", "low", "medium", "high"]
 
 
 class TextPart(TypedDict):
@@ -14,7 +20,7 @@ class TextPart(TypedDict):
 
 
 class ImageUrl(TypedDict):
-    url: str
+    url: str  # https://... or data:image/png;base64,...
     detail: NotRequired[str]
 
 
@@ -27,15 +33,46 @@ ContentPart = TextPart | ImagePart
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function call the model asked for. ``arguments`` is a JSON text, as OpenAI sends it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)  # JSON Schema
+    strict: bool | None = None
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     role: Role
     content: str | list[ContentPart] | None
     name: str | None = None
-    tool_call_id: str | None = None
+    tool_call_id: str | None = None  # role "tool": which call this answers
+    tool_calls: tuple[ToolCall, ...] = ()  # role "assistant": calls the model made
+
+    def text(self) -> str:
+        """The text parts joined (images left out)."""
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(part["text"] for part in self.content if part["type"] == "text")
 
 
 @dataclass(frozen=True)
 class ChatRequest:
+    """``tool_choice``: "auto" | "none" | "required" | {"type": "function", "function": {"name"}}.
+    ``response_format``: OpenAI's object ({"type": "json_object"} or json_schema).
+    ``extra``: provider-specific parameters passed through explicitly (e.g. Gemini
+    ``safety_settings``), merged into the provider's request body by its adapter."""
+
     model: str
     messages: list[ChatMessage]
     temperature: float | None = None
@@ -44,16 +81,35 @@ class ChatRequest:
     stop: list[str] | None = None
     seed: int | None = None
     user: str | None = None
+    tools: list[ToolSpec] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
+    reasoning_effort: ReasoningEffort | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # part of prompt_tokens served from the provider's cache
+    reasoning_tokens: int = 0  # part of completion_tokens
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    def to_openai(self) -> dict[str, Any]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+            "prompt_tokens_details": {"cached_tokens": self.cached_tokens},
+            "completion_tokens_details": {"reasoning_tokens": self.reasoning_tokens},
+        }
+
+
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter"]
 
 
 @dataclass(frozen=True)
@@ -61,25 +117,58 @@ class ChatResponse:
     id: str
     model: str
     content: str
-    finish_reason: str | None
+    finish_reason: FinishReason | None
     usage: Usage
+    tool_calls: tuple[ToolCall, ...] = ()
+    reasoning: str = ""  # thinking text, where the provider returns it
     deployment_id: int | None = None
 
 
 @dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a streamed tool call; ``index`` ties the pieces together."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
 class ChatChunk:
-    """One streamed delta. The final chunk carries ``finish_reason`` and/or ``usage``."""
+    """One streamed delta. ``finish_reason`` and ``usage`` arrive on the last chunks."""
 
     id: str
     model: str
     delta: str = ""
-    finish_reason: str | None = None
+    reasoning: str = ""
+    tool_calls: tuple[ToolCallDelta, ...] = ()
+    finish_reason: FinishReason | None = None
     usage: Usage | None = None
 
 
 @dataclass(frozen=True)
+class EmbeddingRequest:
+    model: str
+    inputs: list[str]
+    dimensions: int | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class EmbeddingResponse:
+    model: str
+    vectors: list[list[float]]
+    usage: Usage
+
+
+@dataclass(frozen=True)
 class DeploymentTarget:
-    """What an adapter needs to call one deployment, secrets resolved in memory only."""
+    """What an adapter needs to call one deployment, secrets resolved in memory only.
+
+    ``credentials`` holds provider-specific secrets (AWS keys and region, a Vertex
+    service-account JSON, ...) resolved from the environment or the encrypted store.
+    """
 
     deployment_id: int
     provider: str
@@ -88,6 +177,8 @@ class DeploymentTarget:
     api_key: str = field(repr=False, default="")
     api_version: str = ""
     timeout_seconds: float = 600.0
+    credentials: dict[str, str] = field(repr=False, default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # other litellm_params, non-secret
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 ADAPTER_PATHS: dict[str, str] = {
     "openai": "providers.adapters.openai_compat.OpenAIAdapter",
     "hosted_vllm": "providers.adapters.openai_compat.OpenAIAdapter",
+    "azure": "providers.adapters.openai_compat.AzureOpenAIAdapter",
 }
 
 

@@ -1,0 +1,130 @@
+"""The I/O half of every adapter: send an ``HttpCall``, hand the bytes to the parsers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+import httpx
+
+from providers.errors import ProviderError
+
+if TYPE_CHECKING:
+    from providers.adapters.base import Adapter, HttpCall
+    from providers.types import (
+        ChatChunk,
+        ChatRequest,
+        ChatResponse,
+        DeploymentTarget,
+        EmbeddingRequest,
+        EmbeddingResponse,
+    )
+
+
+def transport_error(exc: httpx.HTTPError) -> ProviderError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError("The model did not answer in time", status=504, retryable=True)
+    return ProviderError("The model endpoint could not be reached", status=502, retryable=True)
+
+
+def _timeout(target: DeploymentTarget, deadline_seconds: float | None) -> httpx.Timeout:
+    seconds = target.timeout_seconds
+    if deadline_seconds is not None:
+        seconds = max(0.001, min(seconds, deadline_seconds))
+    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+
+
+async def _prepared(
+    client: httpx.AsyncClient, adapter: Adapter, target: DeploymentTarget, call: HttpCall
+) -> HttpCall:
+    return await adapter.authorize(call, target, client)
+
+
+async def send_chat(
+    client: httpx.AsyncClient,
+    adapter: Adapter,
+    target: DeploymentTarget,
+    request: ChatRequest,
+    *,
+    deadline_seconds: float | None = None,
+) -> ChatResponse:
+    call = await _prepared(
+        client, adapter, target, adapter.build_chat_call(target, request, stream=False)
+    )
+    try:
+        response = await client.request(
+            call.method,
+            call.url,
+            headers=call.headers,
+            content=call.body,
+            timeout=_timeout(target, deadline_seconds),
+        )
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+    if response.status_code >= 400:
+        raise adapter.map_error(response.status_code, response.content, response.headers)
+    return adapter.parse_chat_response(response.content, request=request, target=target)
+
+
+async def open_stream(
+    client: httpx.AsyncClient,
+    adapter: Adapter,
+    target: DeploymentTarget,
+    request: ChatRequest,
+    *,
+    deadline_seconds: float | None = None,
+) -> AsyncGenerator[ChatChunk, None]:
+    """Chunks as the upstream sends them. Closing the iterator closes the upstream request."""
+    call = await _prepared(
+        client, adapter, target, adapter.build_chat_call(target, request, stream=True)
+    )
+    parser = adapter.stream_parser(request=request, target=target)
+    http_request = client.build_request(
+        call.method,
+        call.url,
+        headers=call.headers,
+        content=call.body,
+        timeout=_timeout(target, deadline_seconds),
+    )
+    try:
+        response = await client.send(http_request, stream=True)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+    try:
+        if response.status_code >= 400:
+            body = await response.aread()
+            raise adapter.map_error(response.status_code, body, response.headers)
+        try:
+            async for data in response.aiter_raw():
+                for chunk in parser.feed(data):
+                    yield chunk
+        except httpx.HTTPError as exc:
+            raise transport_error(exc) from exc
+        for chunk in parser.close():
+            yield chunk
+    finally:
+        await response.aclose()
+
+
+async def send_embed(
+    client: httpx.AsyncClient,
+    adapter: Adapter,
+    target: DeploymentTarget,
+    request: EmbeddingRequest,
+    *,
+    deadline_seconds: float | None = None,
+) -> EmbeddingResponse:
+    call = await _prepared(client, adapter, target, adapter.build_embed_call(target, request))
+    try:
+        response = await client.request(
+            call.method,
+            call.url,
+            headers=call.headers,
+            content=call.body,
+            timeout=_timeout(target, deadline_seconds),
+        )
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+    if response.status_code >= 400:
+        raise adapter.map_error(response.status_code, response.content, response.headers)
+    return adapter.parse_embed_response(response.content, request=request, target=target)
