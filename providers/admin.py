@@ -10,7 +10,7 @@ class DeploymentAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("model_name", "provider", "upstream_model", "api_base", "mode", "is_enabled")
     list_filter = ("provider", "mode", "is_enabled", "source")
     search_fields = ("model_name", "upstream_model")
-    exclude = ("api_key_ciphertext",)
+    exclude = ("secrets_ciphertext",)
     readonly_fields = ("api_key_last4", "source", "created_at", "updated_at")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,6 +13,17 @@ from django.db import transaction
 from providers.errors import ConfigError
 from providers.models import PROVIDER_PREFIXES, Deployment, Fallback, RouterSettings
 from providers.secrets import env_reference, secret_encrypt
+
+# litellm_params that hold secrets: kept as environment references or encrypted.
+SECRET_PARAMS = (
+    "api_key",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "vertex_credentials",
+)
+# litellm_params with their own columns; everything else lands in Deployment.params.
+KNOWN_PARAMS = frozenset({"model", "api_base", "api_version", "rpm", "tpm", "weight", "timeout"})
 
 ROUTER_KEYS = {
     "routing_strategy": ("routing_strategy", str),
@@ -36,7 +48,8 @@ class DeploymentSpec:
     upstream_model: str
     api_base: str = ""
     api_version: str = ""
-    api_key: str = field(default="", repr=False)
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    params: dict[str, Any] = field(default_factory=dict)
     rpm: int | None = None
     tpm: int | None = None
     weight: int = 1
@@ -108,9 +121,21 @@ def _parse_deployment(entry: Any, index: int) -> DeploymentSpec:
     info = entry.get("model_info") or {}
     if not isinstance(info, dict):
         raise ConfigError(f"{where}.model_info: must be a mapping")
-    api_key = params.get("api_key") or ""
-    if not isinstance(api_key, str):
-        raise ConfigError(f"{where}.litellm_params.api_key: must be a string")
+    secrets: dict[str, str] = {}
+    for name in SECRET_PARAMS:
+        value = params.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, dict) and name == "vertex_credentials":
+            value = json.dumps(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}.litellm_params.{name}: must be a string")
+        secrets[name] = value
+    extra = {
+        key: value
+        for key, value in params.items()
+        if key not in SECRET_PARAMS and key not in KNOWN_PARAMS
+    }
     timeout = params.get("timeout")
     mode = str(info.get("mode") or "chat")
     if mode not in ("chat", "embedding"):
@@ -121,7 +146,8 @@ def _parse_deployment(entry: Any, index: int) -> DeploymentSpec:
         upstream_model=upstream,
         api_base=str(params.get("api_base") or ""),
         api_version=str(params.get("api_version") or ""),
-        api_key=api_key,
+        secrets=secrets,
+        params=extra,
         rpm=_int(params.get("rpm", entry.get("rpm")), f"{where}.litellm_params.rpm"),
         tpm=_int(params.get("tpm", entry.get("tpm")), f"{where}.litellm_params.tpm"),
         weight=_int(params.get("weight"), f"{where}.litellm_params.weight") or 1,
@@ -276,25 +302,25 @@ def _fill(deployment: Deployment, spec: DeploymentSpec) -> None:
         "config_id",
     ):
         setattr(deployment, attr, getattr(spec, attr))
-    env_name = env_reference(spec.api_key) if spec.api_key else None
-    if not spec.api_key:
-        deployment.api_key_env, deployment.api_key_ciphertext, deployment.api_key_last4 = (
-            "",
-            b"",
-            "",
+    deployment.params = spec.params
+    deployment.secret_env = {}
+    literal: dict[str, str] = {}
+    for name, value in spec.secrets.items():
+        env_name = env_reference(value)
+        if env_name is not None:
+            deployment.secret_env[name] = env_name
+        else:
+            literal[name] = value
+    deployment.secrets_ciphertext = (
+        secret_encrypt(
+            json.dumps(literal),
+            associated_data=deployment_key_aad(spec.model_name, spec.provider),
         )
-    elif env_name is not None:
-        deployment.api_key_env, deployment.api_key_ciphertext, deployment.api_key_last4 = (
-            env_name,
-            b"",
-            "",
-        )
-    else:
-        deployment.api_key_env = ""
-        deployment.api_key_ciphertext = secret_encrypt(
-            spec.api_key, associated_data=deployment_key_aad(spec.model_name, spec.provider)
-        )
-        deployment.api_key_last4 = spec.api_key[-4:]
+        if literal
+        else b""
+    )
+    key = spec.secrets.get("api_key", "")
+    deployment.api_key_last4 = key[-4:] if key and env_reference(key) is None else ""
 
 
 def deployment_key_aad(model_name: str, provider: str) -> str:

@@ -10,6 +10,7 @@ switched once its first chunk has been handed to the caller.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING
@@ -49,24 +50,34 @@ def models(*, mode: str | None = None) -> list[ModelInfo]:
 
 
 def deployment_target(deployment: Deployment) -> DeploymentTarget:
-    """Resolve env references and decrypt the key, in memory, for one call."""
+    """Resolve env references and decrypt secrets, in memory, for one call."""
     what = f"model {deployment.model_name!r}"
-    api_key = ""
-    if deployment.api_key_env:
-        api_key = resolve_env_reference(f"os.environ/{deployment.api_key_env}", what=what)
-    elif deployment.api_key_ciphertext:
-        api_key = secret_decrypt(
-            bytes(deployment.api_key_ciphertext),
-            associated_data=deployment_key_aad(deployment.model_name, deployment.provider),
+    credentials: dict[str, str] = {}
+    if deployment.secrets_ciphertext:
+        credentials.update(
+            json.loads(
+                secret_decrypt(
+                    bytes(deployment.secrets_ciphertext),
+                    associated_data=deployment_key_aad(deployment.model_name, deployment.provider),
+                )
+            )
         )
+    for name, env_name in deployment.secret_env.items():
+        credentials[name] = resolve_env_reference(f"os.environ/{env_name}", what=what)
+    params = {
+        key: resolve_env_reference(value, what=what) if isinstance(value, str) else value
+        for key, value in deployment.params.items()
+    }
     return DeploymentTarget(
         deployment_id=deployment.pk,
         provider=deployment.provider,
         upstream_model=deployment.upstream_model,
         api_base=resolve_env_reference(deployment.api_base, what=what),
-        api_key=api_key,
+        api_key=credentials.pop("api_key", ""),
         api_version=deployment.api_version,
         timeout_seconds=deployment.timeout_seconds or 600.0,
+        credentials=credentials,
+        params=params,
     )
 
 

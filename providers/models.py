@@ -20,7 +20,7 @@ class Deployment(models.Model):
     """One upstream endpoint serving a public model name (a LiteLLM `model_list` entry).
 
     Several deployments may share ``model_name``; the router picks among them.
-    ``api_base`` and ``api_key_env`` may be ``os.environ/VAR`` references that are
+    ``api_base`` and secret parameters may be ``os.environ/VAR`` references that are
     resolved at call time; a literal key is kept only encrypted.
     """
 
@@ -39,9 +39,13 @@ class Deployment(models.Model):
     upstream_model = models.CharField(_("upstream model"), max_length=300)
     api_base = models.CharField(_("API base URL"), max_length=500, blank=True)
     api_version = models.CharField(_("API version"), max_length=50, blank=True)
-    api_key_env = models.CharField(_("API key environment variable"), max_length=200, blank=True)
-    api_key_ciphertext = models.BinaryField(_("encrypted API key"), blank=True, default=b"")
+    # Secret parameters (api_key, AWS keys, a Vertex service account): environment
+    # references by name, literal values only encrypted (see providers.secrets).
+    secret_env = models.JSONField(_("secrets from the environment"), default=dict, blank=True)
+    secrets_ciphertext = models.BinaryField(_("encrypted secrets"), blank=True, default=b"")
     api_key_last4 = models.CharField(max_length=4, blank=True)
+    # Other litellm_params, not secret (aws_region_name, vertex_project, safety_settings, ...).
+    params = models.JSONField(_("other parameters"), default=dict, blank=True)
     rpm = models.PositiveIntegerField(_("requests per minute"), null=True, blank=True)
     tpm = models.PositiveIntegerField(_("tokens per minute"), null=True, blank=True)
     weight = models.PositiveIntegerField(_("weight"), default=1)

@@ -1,20 +1,20 @@
-"""Fake upstream: an aiohttp server speaking OpenAI chat completions (JSON and SSE),
-embeddings and model listing, with injectable latency and faults.
+"""Fake upstream: one aiohttp server standing in for the paid providers, each format
+in its own module (``openai_format``, ``anthropic_format``, ``gemini_format``,
+``bedrock_format``), with injectable latency and faults shared by all.
 
 Answers are deterministic so tests can assert on them: the assistant replies
-``Echo: <last user text>``, token counts are whitespace words, and an embedding
-is a unit vector derived from the text's SHA-256.
+``Echo: <last user text>``; when tools are offered and the user text mentions
+"tool" (or "도구"), it calls the first tool with ``{"query": <text>}``. Token
+counts are whitespace words; an embedding is a unit vector from the text's SHA-256.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import math
 import struct
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +26,8 @@ from chatapp.devstack.processes import free_port
 
 @dataclass
 class Fault:
-    """What the next matching request(s) suffer. ``times`` counts requests."""
+    """What the next matching request(s) suffer. ``times`` counts requests;
+    ``path`` limits the fault to one route (any route when None)."""
 
     status: int | None = None
     message: str = "injected failure"
@@ -43,21 +44,52 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    query: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    """What the fake model answers, before any wire format."""
+
+    words: list[str]
+    finish: str  # "stop" | "length" | "tool_calls"
+    prompt_tokens: int
+    tool_name: str | None = None
+    tool_arguments: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+    @property
+    def completion_tokens(self) -> int:
+        return len(self.words) if self.tool_name is None else 1
+
+    def pieces(self) -> list[str]:
+        """The text as streamed: the first word, then " word" for each next one."""
+        return [w if i == 0 else " " + w for i, w in enumerate(self.words)]
 
 
 def count_tokens(text: str) -> int:
     return len(text.split())
 
 
-def last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            if isinstance(content, list):
-                return " ".join(p.get("text", "") for p in content if p.get("type") == "text")
-    return ""
+def plan_reply(
+    user_text: str,
+    *,
+    prompt_text: str,
+    tool_names: list[str],
+    max_tokens: int | None,
+    reply_prefix: str = "Echo: ",
+) -> FakeReply:
+    prompt_tokens = count_tokens(prompt_text)
+    if tool_names and ("tool" in user_text.lower() or "도구" in user_text):
+        return FakeReply([], "tool_calls", prompt_tokens, tool_names[0], {"query": user_text})
+    words = (reply_prefix + user_text).split(" ")
+    finish = "stop"
+    if isinstance(max_tokens, int) and len(words) > max_tokens:
+        words, finish = words[:max_tokens], "length"
+    return FakeReply(words, finish, prompt_tokens)
 
 
 def fake_embedding(text: str, dimensions: int) -> list[float]:
@@ -78,15 +110,20 @@ class FakeUpstream:
     port: int = 0
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
-    api_key: str | None = None
+    api_key: str | None = None  # when set, every format checks its own auth header for it
     reply_prefix: str = "Echo: "
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
 
     @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}/v1"
+        """The OpenAI-format base (``/v1``)."""
+        return f"{self.origin}/v1"
 
     # --- control, called from tests ------------------------------------------
     def inject(self, fault: Fault) -> None:
@@ -97,7 +134,7 @@ class FakeUpstream:
         self.requests.clear()
         self.api_key = None
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str) -> Fault | None:
         for fault in list(self.faults):
             if fault.path is None or fault.path == path:
                 fault.times -= 1
@@ -106,8 +143,43 @@ class FakeUpstream:
                 return fault
         return None
 
+    def record(self, request: web.Request, body: dict[str, Any]) -> None:
+        self.requests.append(
+            RecordedRequest(request.path, dict(request.headers), body, dict(request.query))
+        )
+
+    async def suffer(self, request: web.Request) -> Fault | None:
+        """Take the fault for this request and sleep its latency."""
+        fault = self.take_fault(request.path)
+        if fault is not None and fault.latency:
+            await asyncio.sleep(fault.latency)
+        return fault
+
+    def reply_for(
+        self, user_text: str, *, prompt_text: str, tool_names: list[str], max_tokens: int | None
+    ) -> FakeReply:
+        return plan_reply(
+            user_text,
+            prompt_text=prompt_text,
+            tool_names=tool_names,
+            max_tokens=max_tokens,
+            reply_prefix=self.reply_prefix,
+        )
+
+    @staticmethod
+    def drop_connection(request: web.Request) -> None:
+        if request.transport is not None:
+            request.transport.close()
+
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> FakeUpstream:
+        from tests.fake_upstream import (
+            anthropic_format,
+            bedrock_format,
+            gemini_format,
+            openai_format,
+        )
+
         self.port = self.port or free_port(self.host)
         ready = threading.Event()
 
@@ -115,10 +187,9 @@ class FakeUpstream:
             loop = asyncio.new_event_loop()
             self._loop = loop
             asyncio.set_event_loop(loop)
-            app = web.Application()
-            app.router.add_post("/v1/chat/completions", self._chat)
-            app.router.add_post("/v1/embeddings", self._embeddings)
-            app.router.add_get("/v1/models", self._models)
+            app = web.Application(client_max_size=32 * 1024 * 1024)
+            for module in (openai_format, anthropic_format, gemini_format, bedrock_format):
+                module.add_routes(app, self)
             self._runner = web.AppRunner(app)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, self.host, self.port)
@@ -140,157 +211,3 @@ class FakeUpstream:
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(10)
-
-    # --- handlers -----------------------------------------------------------------
-    def _check_auth(self, request: web.Request) -> web.Response | None:
-        if self.api_key is None:
-            return None
-        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return self._error(401, "Incorrect API key provided", "invalid_api_key")
-        return None
-
-    @staticmethod
-    def _error(
-        status: int, message: str, code: str, retry_after: float | None = None
-    ) -> web.Response:
-        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        body = {"error": {"message": message, "type": "api_error", "param": None, "code": code}}
-        return web.json_response(body, status=status, headers=headers)
-
-    async def _prelude(
-        self, request: web.Request
-    ) -> tuple[dict[str, Any], Fault | None, web.Response | None]:
-        try:
-            body = await request.json()
-        except json.JSONDecodeError:
-            return {}, None, self._error(400, "Invalid JSON body", "invalid_request_error")
-        self.requests.append(RecordedRequest(request.path, dict(request.headers), body))
-        denied = self._check_auth(request)
-        if denied is not None:
-            return body, None, denied
-        fault = self._take_fault(request.path)
-        if fault is not None and fault.latency:
-            await asyncio.sleep(fault.latency)
-        if fault is not None and fault.status is not None:
-            return (
-                body,
-                fault,
-                self._error(fault.status, fault.message, "injected", fault.retry_after),
-            )
-        return body, fault, None
-
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
-        body, fault, failure = await self._prelude(request)
-        if failure is not None:
-            return failure
-        messages = body.get("messages") or []
-        if not messages:
-            return self._error(400, "messages must not be empty", "invalid_request_error")
-        reply = self.reply_prefix + last_user_text(messages)
-        max_tokens = body.get("max_tokens")
-        words = reply.split(" ")
-        finish = "stop"
-        if isinstance(max_tokens, int) and len(words) > max_tokens:
-            words, finish = words[:max_tokens], "length"
-        reply = " ".join(words)
-        prompt_tokens = sum(count_tokens(str(m.get("content") or "")) for m in messages)
-        usage = {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": count_tokens(reply),
-            "total_tokens": prompt_tokens + count_tokens(reply),
-        }
-        ident = f"chatcmpl-fake{int(time.time() * 1000)}"
-        created = int(time.time())
-        model = body.get("model", "")
-        if not body.get("stream"):
-            return web.json_response(
-                {
-                    "id": ident,
-                    "object": "chat.completion",
-                    "created": created,
-                    "model": model,
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": reply},
-                            "finish_reason": finish,
-                            "logprobs": None,
-                        }
-                    ],
-                    "usage": usage,
-                }
-            )
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-
-        def event(delta: dict[str, Any], finish_reason: str | None) -> bytes:
-            chunk = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
-            }
-            return f"data: {json.dumps(chunk)}\n\n".encode()
-
-        await response.write(event({"role": "assistant", "content": ""}, None))
-        for index, word in enumerate(words):
-            if (
-                fault is not None
-                and fault.drop_after_chunks is not None
-                and index >= fault.drop_after_chunks
-            ):
-                if request.transport is not None:
-                    request.transport.close()
-                return response
-            if fault is not None and fault.chunk_delay:
-                await asyncio.sleep(fault.chunk_delay)
-            await response.write(event({"content": word if index == 0 else " " + word}, None))
-        await response.write(event({}, finish))
-        if (body.get("stream_options") or {}).get("include_usage"):
-            tail = {
-                "id": ident,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": [],
-                "usage": usage,
-            }
-            await response.write(f"data: {json.dumps(tail)}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
-        await response.write_eof()
-        return response
-
-    async def _embeddings(self, request: web.Request) -> web.Response:
-        body, _fault, failure = await self._prelude(request)
-        if failure is not None:
-            return failure
-        inputs = body.get("input")
-        if isinstance(inputs, str):
-            inputs = [inputs]
-        if not isinstance(inputs, list) or not inputs:
-            return self._error(
-                400, "input must be a string or a list of strings", "invalid_request_error"
-            )
-        dimensions = int(body.get("dimensions") or 384)
-        data = [
-            {"object": "embedding", "index": i, "embedding": fake_embedding(str(text), dimensions)}
-            for i, text in enumerate(inputs)
-        ]
-        tokens = sum(count_tokens(str(t)) for t in inputs)
-        return web.json_response(
-            {
-                "object": "list",
-                "data": data,
-                "model": body.get("model", ""),
-                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-            }
-        )
-
-    async def _models(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {
-                "object": "list",
-                "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "fake"}],
-            }
-        )

@@ -44,10 +44,10 @@ def test_litellm_config_applies_deployments_router_and_fallbacks() -> None:
     # then
     assert (result.created, result.updated, result.removed) == (3, 0, 0)
     gpt = Deployment.objects.get(model_name="gpt-4o")
-    assert (gpt.provider, gpt.upstream_model, gpt.api_key_env, gpt.rpm) == (
+    assert (gpt.provider, gpt.upstream_model, gpt.secret_env, gpt.rpm) == (
         "openai",
         "gpt-4o",
-        "OPENAI_API_KEY",
+        {"api_key": "OPENAI_API_KEY"},
         600,
     )
     assert gpt.max_input_tokens == 128000
@@ -85,7 +85,7 @@ def test_reapplying_is_idempotent_and_removes_what_left_the_file() -> None:
 def test_literal_key_is_stored_encrypted_and_decrypts_for_the_call() -> None:
     models_config_apply(models_config_parse(LITELLM_CONFIG))
     qwen = Deployment.objects.get(api_base="http://vllm-qwen:8000/v1")
-    assert b"sk-literal-qwen-1234" not in bytes(qwen.api_key_ciphertext)
+    assert b"sk-literal-qwen-1234" not in bytes(qwen.secrets_ciphertext)
     assert qwen.api_key_last4 == "1234"
     assert deployment_target(qwen).api_key == "sk-literal-qwen-1234"
     assert "sk-literal" not in repr(deployment_target(qwen))
@@ -98,8 +98,8 @@ def test_ciphertext_moved_to_another_deployment_fails_to_decrypt() -> None:
     models_config_apply(models_config_parse(LITELLM_CONFIG))
     qwen = Deployment.objects.get(api_base="http://vllm-qwen:8000/v1")
     gpt = Deployment.objects.get(model_name="gpt-4o")
-    gpt.api_key_env = ""
-    gpt.api_key_ciphertext = qwen.api_key_ciphertext
+    gpt.secret_env = {}
+    gpt.secrets_ciphertext = qwen.secrets_ciphertext
     with pytest.raises(SecretUnavailable):
         deployment_target(gpt)
 
@@ -143,3 +143,31 @@ def test_env_reference_is_resolved_at_call_time(monkeypatch: pytest.MonkeyPatch)
 def test_malformed_config_is_rejected_with_its_location(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         models_config_parse(text)
+
+
+@pytest.mark.django_db
+def test_cloud_credentials_and_extra_params_reach_the_target(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a Bedrock deployment with keys from the environment and a region
+    config = """
+model_list:
+  - model_name: claude-bedrock
+    litellm_params:
+      model: bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0
+      aws_access_key_id: os.environ/AWS_ACCESS_KEY_ID
+      aws_secret_access_key: literal-secret-key
+      aws_region_name: ap-northeast-2
+"""
+    models_config_apply(models_config_parse(config))
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    deployment = Deployment.objects.get()
+    # then the secrets are resolved in memory only, and params pass through
+    target = deployment_target(deployment)
+    assert target.credentials == {
+        "aws_access_key_id": "AKIAEXAMPLE",
+        "aws_secret_access_key": "literal-secret-key",
+    }
+    assert target.params == {"aws_region_name": "ap-northeast-2"}
+    assert b"literal-secret-key" not in bytes(deployment.secrets_ciphertext)
+    assert "literal-secret-key" not in repr(target)
