@@ -15,6 +15,10 @@ ADAPTER_PATHS: dict[str, str] = {
     "openai": "providers.adapters.openai_compat.OpenAIAdapter",
     "hosted_vllm": "providers.adapters.openai_compat.OpenAIAdapter",
     "azure": "providers.adapters.openai_compat.AzureOpenAIAdapter",
+    "anthropic": "providers.adapters.anthropic.AnthropicAdapter",
+    "gemini": "providers.adapters.gemini.GeminiAdapter",
+    "vertex_ai": "providers.adapters.gemini.VertexAdapter",
+    "bedrock": "providers.adapters.bedrock.BedrockAdapter",
 }
 
 
