@@ -12,3 +12,4 @@ class ProvidersConfig(AppConfig):
         from providers.runtime import GatewayRuntime
 
         self.runtime = GatewayRuntime()
+        from providers import receivers  # noqa: F401 - connects the receivers

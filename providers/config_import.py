@@ -11,6 +11,7 @@ import yaml
 from django.db import transaction
 
 from providers.errors import ConfigError
+from providers.events import publish_on_commit
 from providers.models import PROVIDER_PREFIXES, Deployment, Fallback, RouterSettings
 from providers.secrets import env_reference, secret_encrypt
 
@@ -59,6 +60,7 @@ class DeploymentSpec:
     max_output_tokens: int | None = None
     input_cost_per_token: Decimal | None = None
     output_cost_per_token: Decimal | None = None
+    cache_read_cost_per_token: Decimal | None = None
     description: str = ""
     config_id: str = ""
 
@@ -162,6 +164,10 @@ def _parse_deployment(entry: Any, index: int) -> DeploymentSpec:
         ),
         input_cost_per_token=_decimal(
             info.get("input_cost_per_token"), f"{where}.model_info.input_cost_per_token"
+        ),
+        cache_read_cost_per_token=_decimal(
+            info.get("cache_read_input_token_cost"),
+            f"{where}.model_info.cache_read_input_token_cost",
         ),
         output_cost_per_token=_decimal(
             info.get("output_cost_per_token"), f"{where}.model_info.output_cost_per_token"
@@ -279,6 +285,7 @@ def models_config_apply(config: ModelsConfig) -> ApplyResult:
         for i, target in enumerate(targets)
     ]
     Fallback.objects.bulk_create(rows)
+    publish_on_commit({"type": "config.changed"})
     return ApplyResult(created=created, updated=updated, removed=len(stale))
 
 
@@ -298,6 +305,7 @@ def _fill(deployment: Deployment, spec: DeploymentSpec) -> None:
         "max_output_tokens",
         "input_cost_per_token",
         "output_cost_per_token",
+        "cache_read_cost_per_token",
         "description",
         "config_id",
     ):

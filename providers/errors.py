@@ -49,3 +49,29 @@ class ProviderError(GatewayError):
 class SecretUnavailable(GatewayError):
     status = 500
     code = "secret_unavailable"
+
+
+class ContextWindowExceeded(GatewayError):
+    status = 400
+    code = "context_length_exceeded"
+
+
+class InvalidRequest(GatewayError):
+    """The caller's request is malformed; ``param`` names the offending field."""
+
+    status = 400
+    code = "invalid_request_error"
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
+
+
+class AuthenticationFailed(GatewayError):
+    status = 401
+    code = "invalid_api_key"
+
+
+class ModelNotAllowed(GatewayError):
+    status = 403
+    code = "model_not_allowed"

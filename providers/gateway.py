@@ -1,189 +1,354 @@
 """The one entry point other apps use to call models: chat, stream, embed, models.
 
 Async first (the websocket consumer and the ``/v1`` API run on an event loop);
-``chat``/``stream``/``embed`` are blocking wrappers for Celery tasks and the shell.
-Tries each enabled deployment of the requested model, retrying retryable
-failures, then the configured fallback models. A stream is never retried or
-switched once its first chunk has been handed to the caller.
+``chat``/``stream``/``embed`` are blocking wrappers for Celery tasks and the
+shell. Every attempt is metered in the usage ledger. A stream is never retried
+or switched to another deployment once its first chunk has reached the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncGenerator, Iterator
-from typing import TYPE_CHECKING
+import time
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
+from django.utils import timezone
 
 from providers.adapters import get_adapter
-from providers.config_import import deployment_key_aad
-from providers.errors import GatewayError, ModelNotFound, ProviderError
+from providers.errors import GatewayError, ModelNotAllowed, ModelNotFound, ProviderError
 from providers.http import build_async_client
+from providers.keys import Caller
+from providers.ledger import cost_usd
+from providers.models import UsageRecord
+from providers.router import backoff_seconds, note_failure, order_deployments, plan_request
 from providers.runtime import get_runtime
-from providers.secrets import resolve_env_reference, secret_decrypt
-from providers.selectors import deployment_list_for_model, fallback_model_names, model_info_list
 from providers.transport import open_stream, send_chat, send_embed
 from providers.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
-    DeploymentTarget,
     EmbeddingRequest,
     EmbeddingResponse,
     ModelInfo,
+    Usage,
 )
 
 if TYPE_CHECKING:
     import httpx
 
-    from providers.models import Deployment
+    from providers.router import Plan
+    from providers.runtime import GatewayRuntime
+    from providers.snapshot import DeploymentEntry, Snapshot
 
 logger = logging.getLogger(__name__)
-RETRY_BACKOFF_SECONDS = 0.25
-MAX_ATTEMPTS_PER_DEPLOYMENT = 2
+SYSTEM_CALLER = Caller(user_id=None, source="system")
+T = TypeVar("T")
 
 
-def models(*, mode: str | None = None) -> list[ModelInfo]:
-    return model_info_list(mode=mode)
+@dataclass
+class Meter:
+    """Times and tokens of one attempt, turned into a ledger row."""
 
+    request_id: str
+    attempt: int
+    caller: Caller
+    operation: str
+    model_group: str
+    entry: DeploymentEntry
+    streamed: bool
+    started: float
+    first_token: float | None = None
 
-def deployment_target(deployment: Deployment) -> DeploymentTarget:
-    """Resolve env references and decrypt secrets, in memory, for one call."""
-    what = f"model {deployment.model_name!r}"
-    credentials: dict[str, str] = {}
-    if deployment.secrets_ciphertext:
-        credentials.update(
-            json.loads(
-                secret_decrypt(
-                    bytes(deployment.secrets_ciphertext),
-                    associated_data=deployment_key_aad(deployment.model_name, deployment.provider),
-                )
+    def record(
+        self,
+        runtime: GatewayRuntime,
+        snapshot: Snapshot,
+        *,
+        usage: Usage | None,
+        status: str,
+        error: GatewayError | None,
+        final: bool,
+    ) -> None:
+        now = time.monotonic()
+        latency = now - self.started
+        usage = usage or Usage()
+        tps = None
+        if usage.completion_tokens and self.first_token is not None and now > self.first_token:
+            tps = usage.completion_tokens / (now - self.first_token)
+        elif usage.completion_tokens and latency > 0:
+            tps = usage.completion_tokens / latency
+        runtime.stats.finished(
+            self.entry.deployment_id, seconds=latency, tokens=usage.total_tokens, ok=status == "ok"
+        )
+        runtime.ledger.add(
+            UsageRecord(
+                request_id=self.request_id,
+                attempt=self.attempt,
+                is_final=final,
+                created_at=timezone.now(),
+                virtual_key_id=self.caller.key_id,
+                user_id=self.caller.user_id,
+                department_id=self.caller.department_id,
+                source=self.caller.source,
+                operation=self.operation,
+                model_group=self.model_group,
+                deployment_id=self.entry.deployment_id,
+                provider=self.entry.provider,
+                upstream_model=self.entry.upstream_model,
+                streamed=self.streamed,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cached_tokens=usage.cached_tokens,
+                cost_usd=cost_usd(snapshot.prices_for(self.entry), usage),
+                ttft_ms=(self.first_token - self.started) * 1000 if self.first_token else None,
+                latency_ms=latency * 1000,
+                tokens_per_second=tps,
+                status=status,
+                error_class=type(error).__name__ if error else "",
+                http_status=getattr(error, "status", None) if error else 200,
             )
         )
-    for name, env_name in deployment.secret_env.items():
-        credentials[name] = resolve_env_reference(f"os.environ/{env_name}", what=what)
-    params = {
-        key: resolve_env_reference(value, what=what) if isinstance(value, str) else value
-        for key, value in deployment.params.items()
-    }
-    return DeploymentTarget(
-        deployment_id=deployment.pk,
-        provider=deployment.provider,
-        upstream_model=deployment.upstream_model,
-        api_base=resolve_env_reference(deployment.api_base, what=what),
-        api_key=credentials.pop("api_key", ""),
-        api_version=deployment.api_version,
-        timeout_seconds=deployment.timeout_seconds or 600.0,
-        credentials=credentials,
-        params=params,
-    )
 
 
-def _targets(model_name: str) -> list[DeploymentTarget]:
-    deployments = deployment_list_for_model(model_name)
-    for fallback in fallback_model_names(model_name):
-        deployments.extend(deployment_list_for_model(fallback))
-    if not deployments:
-        raise ModelNotFound(f"The model {model_name!r} does not exist or is not enabled")
-    return [deployment_target(d) for d in deployments]
+async def amodels(caller: Caller = SYSTEM_CALLER, *, mode: str | None = None) -> list[ModelInfo]:
+    snapshot = await get_runtime().snapshot()
+    return [m for m in snapshot.model_infos(mode) if caller.may_use(m.name)]
 
 
-async def achat(request: ChatRequest, *, client: httpx.AsyncClient | None = None) -> ChatResponse:
-    http = client or get_runtime().client()
+def models(caller: Caller = SYSTEM_CALLER, *, mode: str | None = None) -> list[ModelInfo]:
+    snapshot = get_runtime().snapshot_sync()
+    return [m for m in snapshot.model_infos(mode) if caller.may_use(m.name)]
+
+
+def _check_allowed(caller: Caller, model: str) -> None:
+    if not caller.may_use(model):
+        raise ModelNotAllowed(f"This key may not use the model '{model}'")
+
+
+async def _attempts(
+    runtime: GatewayRuntime,
+    snapshot: Snapshot,
+    plan: Plan,
+    call: Callable[[DeploymentEntry, int], Awaitable[T]],
+) -> T:
+    """Run ``call`` over the plan's deployments until one succeeds (non-streaming)."""
     last_error: GatewayError | None = None
-    for target in await sync_to_async(_targets)(request.model):
-        adapter = get_adapter(target.provider)
-        for attempt in range(MAX_ATTEMPTS_PER_DEPLOYMENT):
+    attempt = 0
+    for group in plan.groups:
+        entries = snapshot.groups[group]
+        ordered = order_deployments(entries, strategy=plan.policy.strategy, runtime=runtime)
+        if not ordered:
+            last_error = ProviderError(entries[0].problem or "No usable deployment", status=500)
+            continue
+        for index in range(plan.policy.num_retries + 1):
+            entry = ordered[index % len(ordered)]
+            attempt += 1
             try:
-                return await send_chat(http, adapter, target, request)
+                return await call(entry, attempt)
             except ProviderError as exc:
                 last_error = exc
-                logger.warning(
-                    "deployment %s failed (attempt %s): %s",
-                    target.deployment_id,
-                    attempt + 1,
-                    exc.message,
-                )
-                if not exc.retryable:
-                    break
-                await asyncio.sleep(min(exc.retry_after or RETRY_BACKOFF_SECONDS, 5.0))
-    raise last_error or ModelNotFound(f"No deployment could serve {request.model!r}")
+                if exc.retryable:
+                    note_failure(runtime, entry, plan.policy, group_size=len(entries))
+                elif exc.status in (400, 413, 422):
+                    raise  # the request itself is wrong: another deployment will not help
+                else:
+                    break  # this group's deployments are misconfigured: next group
+                pause = backoff_seconds(index, exc) if len(ordered) == 1 else 0.0
+                if time.monotonic() + pause >= plan.deadline:
+                    raise
+                await asyncio.sleep(pause)
+    raise last_error or ModelNotFound("No deployment could serve the request")
+
+
+async def achat(
+    request: ChatRequest,
+    caller: Caller = SYSTEM_CALLER,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float | None = None,
+) -> ChatResponse:
+    _check_allowed(caller, request.model)
+    runtime = get_runtime()
+    http = client or runtime.client()
+    snapshot = await runtime.snapshot()
+    plan = plan_request(snapshot, request, model=request.model, timeout=timeout)
+    request_id = uuid.uuid4().hex
+
+    async def call(entry: DeploymentEntry, attempt: int) -> ChatResponse:
+        assert entry.target is not None  # noqa: S101 - order_deployments drops the others
+        meter = Meter(
+            request_id, attempt, caller, "chat", entry.model_name, entry, False, time.monotonic()
+        )
+        runtime.stats.started(entry.deployment_id)
+        try:
+            response = await send_chat(
+                http,
+                get_adapter(entry.provider),
+                entry.target,
+                request,
+                deadline_seconds=plan.deadline - time.monotonic(),
+            )
+        except ProviderError as exc:
+            meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
+            raise
+        except asyncio.CancelledError:
+            meter.record(runtime, snapshot, usage=None, status="cancelled", error=None, final=True)
+            raise
+        meter.first_token = time.monotonic()
+        meter.record(runtime, snapshot, usage=response.usage, status="ok", error=None, final=True)
+        return response
+
+    return await _attempts(runtime, snapshot, plan, call)
 
 
 async def astream(
     request: ChatRequest,
+    caller: Caller = SYSTEM_CALLER,
     *,
     client: httpx.AsyncClient | None = None,
-    targets: list[DeploymentTarget] | None = None,
+    timeout: float | None = None,
 ) -> AsyncGenerator[ChatChunk, None]:
-    """``targets`` lets sync callers resolve the deployments on their own thread."""
-    http = client or get_runtime().client()
+    _check_allowed(caller, request.model)
+    runtime = get_runtime()
+    http = client or runtime.client()
+    snapshot = await runtime.snapshot()
+    plan = plan_request(snapshot, request, model=request.model, timeout=timeout)
+    request_id = uuid.uuid4().hex
     last_error: GatewayError | None = None
-    if targets is None:
-        targets = await sync_to_async(_targets)(request.model)
-    for target in targets:
-        adapter = get_adapter(target.provider)
-        started = False
-        chunks = open_stream(http, adapter, target, request)
-        try:
-            async for chunk in chunks:
-                started = True
-                yield chunk
-            return
-        except ProviderError as exc:
-            if started:
-                raise
-            last_error = exc
-            logger.warning(
-                "deployment %s failed before streaming: %s", target.deployment_id, exc.message
+    attempt = 0
+    for group in plan.groups:
+        entries = snapshot.groups[group]
+        ordered = order_deployments(entries, strategy=plan.policy.strategy, runtime=runtime)
+        for index in range(plan.policy.num_retries + 1):
+            if not ordered:
+                break
+            entry = ordered[index % len(ordered)]
+            assert entry.target is not None  # noqa: S101
+            attempt += 1
+            meter = Meter(
+                request_id, attempt, caller, "chat", entry.model_name, entry, True, time.monotonic()
             )
-        finally:
-            await chunks.aclose()
-    raise last_error or ModelNotFound(f"No deployment could serve {request.model!r}")
+            runtime.stats.started(entry.deployment_id)
+            usage: Usage | None = None
+            chunks = open_stream(
+                http,
+                get_adapter(entry.provider),
+                entry.target,
+                request,
+                deadline_seconds=plan.deadline - time.monotonic(),
+            )
+            try:
+                async for chunk in chunks:
+                    if meter.first_token is None:
+                        meter.first_token = time.monotonic()
+                    if chunk.usage is not None:
+                        usage = chunk.usage
+                    yield chunk
+            except ProviderError as exc:
+                final = meter.first_token is not None
+                meter.record(runtime, snapshot, usage=usage, status="error", error=exc, final=final)
+                if final:
+                    raise  # text already reached the caller: never switch mid-answer
+                last_error = exc
+                if exc.retryable:
+                    note_failure(runtime, entry, plan.policy, group_size=len(entries))
+                elif exc.status in (400, 413, 422):
+                    raise
+                else:
+                    break
+                pause = backoff_seconds(index, exc) if len(ordered) == 1 else 0.0
+                if time.monotonic() + pause >= plan.deadline:
+                    raise
+                await asyncio.sleep(pause)
+                continue
+            except (asyncio.CancelledError, GeneratorExit):
+                meter.record(
+                    runtime, snapshot, usage=usage, status="cancelled", error=None, final=True
+                )
+                raise
+            finally:
+                await chunks.aclose()
+            meter.record(runtime, snapshot, usage=usage, status="ok", error=None, final=True)
+            return
+    raise last_error or ModelNotFound("No deployment could serve the request")
 
 
 async def aembed(
-    request: EmbeddingRequest, *, client: httpx.AsyncClient | None = None
+    request: EmbeddingRequest,
+    caller: Caller = SYSTEM_CALLER,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float | None = None,
 ) -> EmbeddingResponse:
-    http = client or get_runtime().client()
-    last_error: GatewayError | None = None
-    for target in await sync_to_async(_targets)(request.model):
+    _check_allowed(caller, request.model)
+    runtime = get_runtime()
+    http = client or runtime.client()
+    snapshot = await runtime.snapshot()
+    plan = plan_request(snapshot, None, model=request.model, timeout=timeout)
+    request_id = uuid.uuid4().hex
+
+    async def call(entry: DeploymentEntry, attempt: int) -> EmbeddingResponse:
+        assert entry.target is not None  # noqa: S101
+        meter = Meter(
+            request_id,
+            attempt,
+            caller,
+            "embedding",
+            entry.model_name,
+            entry,
+            False,
+            time.monotonic(),
+        )
+        runtime.stats.started(entry.deployment_id)
         try:
-            return await send_embed(http, get_adapter(target.provider), target, request)
+            response = await send_embed(
+                http,
+                get_adapter(entry.provider),
+                entry.target,
+                request,
+                deadline_seconds=plan.deadline - time.monotonic(),
+            )
         except ProviderError as exc:
-            last_error = exc
-            logger.warning("deployment %s failed to embed: %s", target.deployment_id, exc.message)
-            if not exc.retryable:
-                break
-    raise last_error or ModelNotFound(f"No deployment could serve {request.model!r}")
+            meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
+            raise
+        meter.record(runtime, snapshot, usage=response.usage, status="ok", error=None, final=True)
+        return response
+
+    return await _attempts(runtime, snapshot, plan, call)
 
 
-def chat(request: ChatRequest) -> ChatResponse:
-    """Blocking ``achat`` for sync code (Celery tasks, the shell), with its own client."""
-
-    async def run() -> ChatResponse:
+def _blocking(make: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+    async def run() -> T:
         async with build_async_client() as client:
-            return await achat(request, client=client)
+            return await make(client)
 
-    return async_to_sync(run)()
-
-
-def embed(request: EmbeddingRequest) -> EmbeddingResponse:
-    async def run() -> EmbeddingResponse:
-        async with build_async_client() as client:
-            return await aembed(request, client=client)
-
-    return async_to_sync(run)()
+    try:
+        return async_to_sync(run)()
+    finally:
+        get_runtime().ledger.flush_sync()
 
 
-def stream(request: ChatRequest) -> Iterator[ChatChunk]:
+def chat(request: ChatRequest, caller: Caller = SYSTEM_CALLER) -> ChatResponse:
+    """Blocking ``achat`` for sync code (Celery tasks, the shell)."""
+    return _blocking(lambda client: achat(request, caller, client=client))
+
+
+def embed(request: EmbeddingRequest, caller: Caller = SYSTEM_CALLER) -> EmbeddingResponse:
+    return _blocking(lambda client: aembed(request, caller, client=client))
+
+
+def stream(request: ChatRequest, caller: Caller = SYSTEM_CALLER) -> Iterator[ChatChunk]:
     """Blocking ``astream`` for sync code: the stream runs on a private event loop."""
-    targets = _targets(request.model)
+    runtime = get_runtime()
+    runtime.snapshot_sync()  # load on this thread: the private loop has no sync helper thread
     loop = asyncio.new_event_loop()
     client = build_async_client()
-    chunks = astream(request, client=client, targets=targets)
+    chunks = astream(request, caller, client=client)
     try:
         while True:
             try:
@@ -194,3 +359,18 @@ def stream(request: ChatRequest) -> Iterator[ChatChunk]:
         loop.run_until_complete(chunks.aclose())
         loop.run_until_complete(client.aclose())
         loop.close()
+        runtime.ledger.flush_sync()
+
+
+__all__ = [
+    "SYSTEM_CALLER",
+    "Caller",
+    "achat",
+    "aembed",
+    "amodels",
+    "astream",
+    "chat",
+    "embed",
+    "models",
+    "stream",
+]

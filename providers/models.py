@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,9 @@ class Deployment(models.Model):
         max_digits=20, decimal_places=12, null=True, blank=True
     )
     output_cost_per_token = models.DecimalField(
+        max_digits=20, decimal_places=12, null=True, blank=True
+    )
+    cache_read_cost_per_token = models.DecimalField(
         max_digits=20, decimal_places=12, null=True, blank=True
     )
     description = models.CharField(_("description"), max_length=300, blank=True)
@@ -116,3 +120,137 @@ class Fallback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_name} → {self.fallback_model_name} ({self.kind})"
+
+
+class VirtualKey(models.Model):
+    """A key for the OpenAI-compatible API, owned by a user (and so a department).
+
+    Only the SHA-256 of the key is stored; the key itself is shown once. The
+    keys are 256-bit random tokens, so a plain hash is enough (no password
+    stretching needed).
+    """
+
+    user = models.ForeignKey("orgs.User", on_delete=models.CASCADE, related_name="virtual_keys")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, help_text="the first characters, for recognising it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    allowed_models = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    max_budget_usd = models.DecimalField(max_digits=14, decimal_places=6, null=True, blank=True)
+    rpm = models.PositiveIntegerField(_("requests per minute"), null=True, blank=True)
+    tpm = models.PositiveIntegerField(_("tokens per minute"), null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("virtual key")
+        verbose_name_plural = _("virtual keys")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user_id})"
+
+
+class PriceEntry(models.Model):
+    """The pricing catalog: USD per token for an upstream model name.
+
+    A deployment's own prices (from ``model_info``) win over the catalog.
+    """
+
+    model = models.CharField(max_length=300, unique=True)
+    input_cost_per_token = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    output_cost_per_token = models.DecimalField(max_digits=20, decimal_places=12, default=0)
+    cache_read_cost_per_token = models.DecimalField(
+        max_digits=20, decimal_places=12, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("prices")
+        ordering = ("model",)
+
+    def __str__(self) -> str:
+        return self.model
+
+
+class UsageRecord(models.Model):
+    """The ledger: one row per upstream attempt (retries and fallbacks included).
+
+    ``request_id`` groups the attempts of one client request; ``is_final`` marks
+    the attempt whose answer (or error) the client received.
+    """
+
+    class Status(models.TextChoices):
+        OK = "ok", _("ok")
+        ERROR = "error", _("error")
+        CANCELLED = "cancelled", _("cancelled")
+
+    request_id = models.CharField(max_length=40, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    is_final = models.BooleanField(default=True)
+    created_at = models.DateTimeField(db_index=True)
+    # No database constraints: the ledger keeps its rows whatever happens to the
+    # keys, people and deployments they name, and inserts never wait on them.
+    virtual_key = models.ForeignKey(
+        VirtualKey,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    user = models.ForeignKey(
+        "orgs.User",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    department = models.ForeignKey(
+        "orgs.Department",
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    source = models.CharField(max_length=16, default="api")  # api | chat | rag
+    operation = models.CharField(max_length=16, default="chat")  # chat | embedding
+    model_group = models.CharField(max_length=200)
+    deployment = models.ForeignKey(
+        Deployment,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    provider = models.CharField(max_length=32, blank=True)
+    upstream_model = models.CharField(max_length=300, blank=True)
+    streamed = models.BooleanField(default=False)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=10, default=0)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    latency_ms = models.FloatField(default=0)
+    tokens_per_second = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    error_class = models.CharField(max_length=64, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+        ordering = ("-created_at",)
+        indexes = [
+            models.Index(fields=("department", "created_at")),
+            models.Index(fields=("user", "created_at")),
+            models.Index(fields=("model_group", "created_at")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.attempt} {self.model_group} {self.status}"

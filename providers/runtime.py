@@ -1,21 +1,86 @@
-"""Per-process gateway state: HTTP clients per event loop and cached configuration.
+"""Per-process gateway state: HTTP clients, the configuration snapshot, the key
+cache, routing statistics, cooldowns and the ledger writer.
 
 Created once by ``ProvidersConfig.ready()`` (no import-time state, R8) and
-reached through ``get_runtime()``.
+reached through ``get_runtime()``. Changes made by other processes arrive on
+the Redis pub/sub channel of ``providers.events``, which one task per event
+loop listens to.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 import weakref
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import redis
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
 from django.apps import apps
+from django.conf import settings
 
+from providers.events import CHANNEL, decode
 from providers.http import build_async_client
+from providers.keys import Caller, caller_for_key, key_hash
+from providers.ledger import LedgerWriter
+from providers.snapshot import Snapshot, snapshot_load
 
 if TYPE_CHECKING:
     import httpx
+
+logger = logging.getLogger(__name__)
+KEY_CACHE_SECONDS = 30.0
+COOLDOWN_KEY = "gateway:cooldown:{}"
+FAILS_KEY = "gateway:fails:{}"
+LATENCY_ALPHA = 0.3
+
+
+@dataclass
+class RoutingStats:
+    """What the routing strategies look at, per deployment, for this process."""
+
+    inflight: dict[int, int] = field(default_factory=dict)
+    latency_ewma: dict[int, float] = field(default_factory=dict)
+    minute: int = 0
+    tokens_this_minute: dict[int, int] = field(default_factory=dict)
+    requests_this_minute: dict[int, int] = field(default_factory=dict)
+
+    def _roll(self) -> None:
+        now_minute = int(time.time() // 60)
+        if now_minute != self.minute:
+            self.minute = now_minute
+            self.tokens_this_minute.clear()
+            self.requests_this_minute.clear()
+
+    def started(self, deployment_id: int) -> None:
+        self._roll()
+        self.inflight[deployment_id] = self.inflight.get(deployment_id, 0) + 1
+        self.requests_this_minute[deployment_id] = (
+            self.requests_this_minute.get(deployment_id, 0) + 1
+        )
+
+    def finished(self, deployment_id: int, *, seconds: float, tokens: int, ok: bool) -> None:
+        self._roll()
+        self.inflight[deployment_id] = max(0, self.inflight.get(deployment_id, 1) - 1)
+        self.tokens_this_minute[deployment_id] = (
+            self.tokens_this_minute.get(deployment_id, 0) + tokens
+        )
+        if ok:
+            previous = self.latency_ewma.get(deployment_id)
+            self.latency_ewma[deployment_id] = (
+                seconds if previous is None else previous + LATENCY_ALPHA * (seconds - previous)
+            )
+
+    def usage(self, deployment_id: int) -> tuple[int, int]:
+        self._roll()
+        return (
+            self.requests_this_minute.get(deployment_id, 0),
+            self.tokens_this_minute.get(deployment_id, 0),
+        )
 
 
 class GatewayRuntime:
@@ -23,7 +88,16 @@ class GatewayRuntime:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
             weakref.WeakKeyDictionary()
         )
+        self._listeners: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Task[None]
+        ] = weakref.WeakKeyDictionary()
+        self._snapshot: Snapshot | None = None
+        self._keys: dict[str, tuple[Caller | None, float]] = {}
+        self.cooldowns: dict[int, float] = {}  # deployment id → monotonic time it ends
+        self.stats = RoutingStats()
+        self.ledger = LedgerWriter()
 
+    # --- HTTP -------------------------------------------------------------------
     def client(self) -> httpx.AsyncClient:
         """The pooled client of the running event loop (httpx pools are loop-bound)."""
         loop = asyncio.get_running_loop()
@@ -31,7 +105,122 @@ class GatewayRuntime:
         if client is None or client.is_closed:
             client = build_async_client()
             self._clients[loop] = client
+        self._ensure_listener(loop)
         return client
+
+    # --- configuration ------------------------------------------------------------
+    def snapshot_sync(self) -> Snapshot:
+        snapshot = self._snapshot
+        if snapshot is None or not snapshot.fresh():
+            snapshot = snapshot_load()
+            self._snapshot = snapshot
+            self._load_cooldowns(snapshot)
+        return snapshot
+
+    async def snapshot(self) -> Snapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.fresh():
+            return snapshot
+        return await sync_to_async(self.snapshot_sync)()
+
+    def forget_config(self) -> None:
+        self._snapshot = None
+
+    # --- virtual keys ---------------------------------------------------------------
+    def caller_sync(self, plaintext: str) -> Caller | None:
+        digest = key_hash(plaintext)
+        cached = self._keys.get(digest)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
+            return cached[0]
+        caller = caller_for_key(plaintext)
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (caller, now)
+        return caller
+
+    async def caller(self, plaintext: str) -> Caller | None:
+        cached = self._keys.get(key_hash(plaintext))
+        if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
+            return cached[0]
+        return await sync_to_async(self.caller_sync)(plaintext)
+
+    def forget_keys(self) -> None:
+        self._keys.clear()
+
+    # --- cooldowns ---------------------------------------------------------------------
+    def cooling(self, deployment_id: int) -> bool:
+        until = self.cooldowns.get(deployment_id)
+        if until is None:
+            return False
+        if until <= time.monotonic():
+            del self.cooldowns[deployment_id]
+            return False
+        return True
+
+    def start_cooldown_locally(self, deployment_id: int, seconds: float) -> None:
+        self.cooldowns[deployment_id] = time.monotonic() + seconds
+
+    def _load_cooldowns(self, snapshot: Snapshot) -> None:
+        """Cooldowns started by other processes before this one listened."""
+        ids = [e.deployment_id for entries in snapshot.groups.values() for e in entries]
+        if not ids:
+            return
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        try:
+            with client.pipeline(transaction=False) as pipe:
+                for deployment_id in ids:
+                    pipe.pttl(COOLDOWN_KEY.format(deployment_id))
+                ttls = pipe.execute()
+        except redis.RedisError:
+            logger.warning("could not read cooldowns from Redis")
+            return
+        finally:
+            client.close()
+        for deployment_id, ttl in zip(ids, ttls, strict=True):
+            if isinstance(ttl, int) and ttl > 0:
+                self.start_cooldown_locally(deployment_id, ttl / 1000)
+
+    # --- events from other processes -------------------------------------------------------
+    def _ensure_listener(self, loop: asyncio.AbstractEventLoop) -> None:
+        task = self._listeners.get(loop)
+        if task is None or task.done():
+            self._listeners[loop] = loop.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        while True:
+            client = aioredis.Redis.from_url(settings.REDIS_URL)
+            try:
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    # Anything may have changed while we were not listening.
+                    self.forget_keys()
+                    self.forget_config()
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._apply(decode(message.get("data")))
+            except asyncio.CancelledError:
+                raise
+            except (redis.RedisError, OSError):
+                logger.warning("gateway event listener lost Redis; retrying")
+                self.forget_keys()
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    def _apply(self, event: dict[str, object] | None) -> None:
+        if event is None:
+            return
+        kind = event.get("type")
+        if kind == "keys.changed":
+            self.forget_keys()
+        elif kind == "config.changed":
+            self.forget_config()
+        elif kind == "cooldown.started":
+            deployment_id, until = event.get("deployment_id"), event.get("until")
+            if isinstance(deployment_id, int) and isinstance(until, int | float):
+                self.start_cooldown_locally(deployment_id, max(0.0, until - time.time()))
 
 
 def get_runtime() -> GatewayRuntime:

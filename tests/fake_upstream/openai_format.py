@@ -71,7 +71,7 @@ def add_routes(app: web.Application, upstream: FakeUpstream) -> None:
         ident = f"chatcmpl-fake{int(time.time() * 1000)}"
         created = int(time.time())
         model = body.get("model", "")
-        tool_call = None
+        tool_call: dict[str, Any] | None = None
         if reply.tool_name is not None:
             tool_call = {
                 "id": "call_fake1",

@@ -4,7 +4,7 @@ import pytest
 
 from providers.config_import import models_config_apply, models_config_parse
 from providers.errors import ConfigError
-from providers.gateway import deployment_target
+from providers.snapshot import deployment_target
 from providers.models import Deployment, Fallback, RouterSettings
 
 LITELLM_CONFIG = """

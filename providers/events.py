@@ -1,0 +1,55 @@
+"""Gateway events shared by every process through Redis pub/sub.
+
+Each process keeps hot state in memory (virtual keys, the models
+configuration, cooldowns) and listens here for changes, so a revocation or a
+cooldown decided by one process takes effect in all of them at once without a
+Redis round trip on every request.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, TypedDict
+
+import redis
+from django.conf import settings
+from django.db import transaction
+
+CHANNEL = "gateway:events"
+
+
+class KeysChanged(TypedDict):
+    type: Literal["keys.changed"]
+
+
+class ConfigChanged(TypedDict):
+    type: Literal["config.changed"]
+
+
+class CooldownStarted(TypedDict):
+    type: Literal["cooldown.started"]
+    deployment_id: int
+    until: float
+
+
+GatewayEvent = KeysChanged | ConfigChanged | CooldownStarted
+
+
+def publish_now(event: GatewayEvent) -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.publish(CHANNEL, json.dumps(event))
+    finally:
+        client.close()
+
+
+def publish_on_commit(event: GatewayEvent) -> None:
+    transaction.on_commit(lambda: publish_now(event))
+
+
+def decode(raw: Any) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

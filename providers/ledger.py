@@ -1,0 +1,90 @@
+"""The usage ledger: costs, and rows written off the request path in batches.
+
+Rows are buffered in memory and written in batches by a background thread a
+moment later, never on the request path. Whatever is still buffered when the process
+exits normally is written by an ``atexit`` hook, so a gracefully stopped
+process loses no row.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import threading
+import time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db import DatabaseError, close_old_connections
+
+from providers.models import UsageRecord
+
+if TYPE_CHECKING:
+    from providers.snapshot import Prices
+    from providers.types import Usage
+
+logger = logging.getLogger(__name__)
+FLUSH_DELAY_SECONDS = 0.2
+MAX_BUFFERED = 10_000
+
+
+def cost_usd(prices: Prices, usage: Usage) -> Decimal:
+    cached = min(usage.cached_tokens, usage.prompt_tokens)
+    cache_price = prices.cache_read if prices.cache_read is not None else prices.input
+    return (
+        prices.input * (usage.prompt_tokens - cached)
+        + cache_price * cached
+        + prices.output * usage.completion_tokens
+    )
+
+
+class LedgerWriter:
+    """Buffers rows and writes them in batches from one background thread per process."""
+
+    def __init__(self) -> None:
+        self._pending: list[UsageRecord] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        atexit.register(self.flush_sync)
+
+    def add(self, record: UsageRecord) -> None:
+        with self._lock:
+            self._pending.append(record)
+            if len(self._pending) > MAX_BUFFERED:
+                logger.warning("usage ledger buffer is large; the database may be slow")
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="usage-ledger", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            time.sleep(FLUSH_DELAY_SECONDS)  # let a batch gather
+            self._wake.clear()
+            try:
+                self.flush_sync()
+            finally:
+                close_old_connections()
+
+    def flush_sync(self) -> int:
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return 0
+        try:
+            UsageRecord.objects.bulk_create(rows, batch_size=500)
+        except DatabaseError:
+            logger.exception(
+                "could not write %s usage rows; keeping them for the next flush", len(rows)
+            )
+            with self._lock:
+                self._pending[:0] = rows
+            return 0
+        return len(rows)
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._pending)
