@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -14,10 +15,22 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chatapp.routing import websocket_urlpatterns  # noqa: E402
+from providers.api.app import OpenAIApi  # noqa: E402
+
+openai_api = OpenAIApi()
+
+
+async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/v1/...`` goes to the lean OpenAI-compatible API; everything else to Django."""
+    if scope["path"].startswith("/v1/"):
+        await openai_api(scope, receive, send)
+    else:
+        await django_asgi_app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

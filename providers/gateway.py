@@ -125,9 +125,20 @@ def models(caller: Caller = SYSTEM_CALLER, *, mode: str | None = None) -> list[M
     return [m for m in snapshot.model_infos(mode) if caller.may_use(m.name)]
 
 
-def _check_allowed(caller: Caller, model: str) -> None:
+def _plan(
+    snapshot: Snapshot,
+    caller: Caller,
+    request: ChatRequest | None,
+    *,
+    model: str,
+    timeout: float | None,
+) -> Plan:
+    """Unknown models are 404 for everyone; known ones the caller may not use are 403."""
+    if model not in snapshot.groups:
+        raise ModelNotFound(f"The model '{model}' does not exist or is not enabled")
     if not caller.may_use(model):
         raise ModelNotAllowed(f"This key may not use the model '{model}'")
+    return plan_request(snapshot, request, model=model, timeout=timeout)
 
 
 async def _attempts(
@@ -172,11 +183,10 @@ async def achat(
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
 ) -> ChatResponse:
-    _check_allowed(caller, request.model)
     runtime = get_runtime()
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
-    plan = plan_request(snapshot, request, model=request.model, timeout=timeout)
+    plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
     request_id = uuid.uuid4().hex
 
     async def call(entry: DeploymentEntry, attempt: int) -> ChatResponse:
@@ -213,11 +223,10 @@ async def astream(
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
 ) -> AsyncGenerator[ChatChunk, None]:
-    _check_allowed(caller, request.model)
     runtime = get_runtime()
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
-    plan = plan_request(snapshot, request, model=request.model, timeout=timeout)
+    plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
     request_id = uuid.uuid4().hex
     last_error: GatewayError | None = None
     attempt = 0
@@ -285,11 +294,10 @@ async def aembed(
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
 ) -> EmbeddingResponse:
-    _check_allowed(caller, request.model)
     runtime = get_runtime()
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
-    plan = plan_request(snapshot, None, model=request.model, timeout=timeout)
+    plan = _plan(snapshot, caller, None, model=request.model, timeout=timeout)
     request_id = uuid.uuid4().hex
 
     async def call(entry: DeploymentEntry, attempt: int) -> EmbeddingResponse:

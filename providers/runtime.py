@@ -105,7 +105,6 @@ class GatewayRuntime:
         if client is None or client.is_closed:
             client = build_async_client()
             self._clients[loop] = client
-        self._ensure_listener(loop)
         return client
 
     # --- configuration ------------------------------------------------------------
@@ -182,6 +181,11 @@ class GatewayRuntime:
                 self.start_cooldown_locally(deployment_id, ttl / 1000)
 
     # --- events from other processes -------------------------------------------------------
+    def listen_here(self) -> None:
+        """Follow other processes' changes from the running loop. Called by long-lived
+        servers (the API app, websocket consumers), never from a short-lived loop."""
+        self._ensure_listener(asyncio.get_running_loop())
+
     def _ensure_listener(self, loop: asyncio.AbstractEventLoop) -> None:
         task = self._listeners.get(loop)
         if task is None or task.done():

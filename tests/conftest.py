@@ -152,3 +152,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, object]) -> dic
 def browser_context_args(browser_context_args: dict[str, object]) -> dict[str, object]:
     """Employees' browsers ask for Korean first."""
     return {**browser_context_args, "locale": "ko-KR"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_gateway_state() -> Iterator[None]:
+    """Each test starts with no cached configuration, keys, cooldowns or routing stats
+    (rolled-back test transactions send no signals to invalidate them)."""
+    from providers.runtime import RoutingStats, get_runtime
+
+    runtime = get_runtime()
+    runtime.forget_config()
+    runtime.forget_keys()
+    runtime.cooldowns.clear()
+    runtime.stats = RoutingStats()
+    yield
+    runtime.forget_config()

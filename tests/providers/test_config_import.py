@@ -4,8 +4,8 @@ import pytest
 
 from providers.config_import import models_config_apply, models_config_parse
 from providers.errors import ConfigError
-from providers.snapshot import deployment_target
 from providers.models import Deployment, Fallback, RouterSettings
+from providers.snapshot import deployment_target
 
 LITELLM_CONFIG = """
 model_list:

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible HTTP API (contract 5), served beside Django."""

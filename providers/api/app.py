@@ -1,0 +1,204 @@
+"""The ``/v1`` API as a lean ASGI application mounted beside Django (in the same
+process), so the hot path skips Django's request machinery: measured here, a
+bare Django async view costs about 0.46 ms of CPU per request, a bare ASGI app
+about 0.03 ms.
+
+Routes: GET /v1/models, POST /v1/chat/completions (JSON or SSE), POST
+/v1/embeddings. Auth: ``Authorization: Bearer <virtual key>``. When the client
+disconnects during a stream, the upstream request is cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from providers import gateway
+from providers.api.inputs import chat_request_parse, embedding_request_parse
+from providers.api.responses import (
+    ChunkEncoder,
+    chat_completion_json,
+    embeddings_json,
+    error_body,
+    models_json,
+)
+from providers.errors import AuthenticationFailed, GatewayError, InvalidRequest
+from providers.keys import Caller
+from providers.runtime import get_runtime
+
+logger = logging.getLogger(__name__)
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+MAX_BODY_BYTES = 32 * 1024 * 1024
+JSON_HEADERS = [(b"content-type", b"application/json")]
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+]
+
+
+INTERNAL_ERROR = json.dumps(
+    {
+        "error": {
+            "message": "The gateway failed unexpectedly; the error was logged.",
+            "type": "api_error",
+            "param": None,
+            "code": "internal_error",
+        }
+    }
+).encode()
+
+
+class NotFound(GatewayError):
+    status = 404
+    code = "unknown_url"
+
+
+class BodyTooLarge(GatewayError):
+    status = 413
+    code = "request_too_large"
+
+
+async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Receive) -> bytes:
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise asyncio.CancelledError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge("The request body is too large")
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def bearer(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            text = bytes(value).decode("latin-1")
+            if text[:7].lower() == "bearer ":
+                return text[7:].strip()
+    return ""
+
+
+async def authenticate(scope: Scope) -> Caller:
+    key = bearer(scope)
+    if not key:
+        raise AuthenticationFailed("Missing API key: send 'Authorization: Bearer <key>'")
+    caller = await get_runtime().caller(key)
+    if caller is None:
+        raise AuthenticationFailed("Incorrect, revoked or expired API key")
+    return caller
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidRequest("The request body is not valid JSON") from None
+
+
+class OpenAIApi:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        get_runtime().listen_here()
+        try:
+            await self.dispatch(scope, receive, send)
+        except GatewayError as exc:
+            status, body = error_body(exc)
+            await respond(send, status, body, JSON_HEADERS)
+        except Exception:
+            # The interface boundary: log the cause, answer in OpenAI's shape, never a trace.
+            logger.exception("unexpected error in %s %s", scope["method"], scope["path"])
+            await respond(send, 500, INTERNAL_ERROR, JSON_HEADERS)
+
+    async def dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"].rstrip("/")
+        if path == "/v1/models" and method == "GET":
+            caller = await authenticate(scope)
+            await respond(send, 200, models_json(await gateway.amodels(caller)), JSON_HEADERS)
+        elif path == "/v1/chat/completions" and method == "POST":
+            caller = await authenticate(scope)
+            await self.chat(caller, await read_body(receive), receive, send)
+        elif path == "/v1/embeddings" and method == "POST":
+            caller = await authenticate(scope)
+            body = parse_json(await read_body(receive))
+            request = embedding_request_parse(body)
+            response = await gateway.aembed(request, caller)
+            encoding = str(body.get("encoding_format") or "float")
+            await respond(
+                send, 200, embeddings_json(response, encoding_format=encoding), JSON_HEADERS
+            )
+        else:
+            raise NotFound(f"Unknown route {method} {scope['path']}")
+
+    async def chat(self, caller: Caller, raw: bytes, receive: Receive, send: Send) -> None:
+        request, stream = chat_request_parse(parse_json(raw))
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        if not stream:
+            response = await gateway.achat(request, caller)
+            await respond(
+                send, 200, chat_completion_json(response, completion_id=completion_id), JSON_HEADERS
+            )
+            return
+        producer = asyncio.ensure_future(self.stream(request, caller, completion_id, send))
+        watcher = asyncio.ensure_future(wait_for_disconnect(receive))
+        done, _pending = await asyncio.wait(
+            {producer, watcher}, return_when=asyncio.FIRST_COMPLETED
+        )
+        if producer not in done:
+            producer.cancel()  # the client left: stop the upstream request too
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
+
+    async def stream(self, request: Any, caller: Caller, completion_id: str, send: Send) -> None:
+        encoder = ChunkEncoder(completion_id=completion_id, model=request.model)
+        chunks = gateway.astream(request, caller)
+        started = False
+        try:
+            async for chunk in chunks:
+                frame = encoder.frame(chunk)
+                if not frame:
+                    continue
+                if not started:
+                    await send(
+                        {"type": "http.response.start", "status": 200, "headers": SSE_HEADERS}
+                    )
+                    started = True
+                await send({"type": "http.response.body", "body": frame, "more_body": True})
+        except GatewayError as exc:
+            if not started:
+                raise  # nothing sent yet: a plain JSON error with its status
+            await send(
+                {"type": "http.response.body", "body": encoder.error(exc), "more_body": True}
+            )
+        finally:
+            await chunks.aclose()
+        if not started:
+            await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
+        await send({"type": "http.response.body", "body": ChunkEncoder.DONE})
+
+
+async def wait_for_disconnect(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
