@@ -16,12 +16,15 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from chatapp.routing import websocket_urlpatterns  # noqa: E402
 from providers.api.app import OpenAIApi  # noqa: E402
+from providers.runtime import get_runtime  # noqa: E402
 
 openai_api = OpenAIApi()
 
 
 async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """``/v1/...`` goes to the lean OpenAI-compatible API; everything else to Django."""
+    # This server's loop follows gateway changes made by other processes.
+    get_runtime().listen_here()
     if scope["path"].startswith("/v1/"):
         await openai_api(scope, receive, send)
     else:

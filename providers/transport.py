@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import httpx
 
 from providers.errors import ProviderError
+from providers.types import EmbeddingResponse, Usage
 
 if TYPE_CHECKING:
     from providers.adapters.base import Adapter, HttpCall
@@ -17,7 +19,6 @@ if TYPE_CHECKING:
         ChatResponse,
         DeploymentTarget,
         EmbeddingRequest,
-        EmbeddingResponse,
     )
 
 
@@ -113,6 +114,29 @@ async def send_embed(
     request: EmbeddingRequest,
     *,
     deadline_seconds: float | None = None,
+) -> EmbeddingResponse:
+    """Embed all inputs, in as many calls as the provider's batch limit needs."""
+    limit = getattr(adapter, "max_embed_batch", None) or len(request.inputs)
+    if len(request.inputs) <= limit:
+        return await _send_embed_once(client, adapter, target, request, deadline_seconds)
+    vectors: list[list[float]] = []
+    prompt_tokens = 0
+    for start in range(0, len(request.inputs), limit):
+        part = replace(request, inputs=request.inputs[start : start + limit])
+        response = await _send_embed_once(client, adapter, target, part, deadline_seconds)
+        vectors.extend(response.vectors)
+        prompt_tokens += response.usage.prompt_tokens
+    return EmbeddingResponse(
+        model=request.model, vectors=vectors, usage=Usage(prompt_tokens=prompt_tokens)
+    )
+
+
+async def _send_embed_once(
+    client: httpx.AsyncClient,
+    adapter: Adapter,
+    target: DeploymentTarget,
+    request: EmbeddingRequest,
+    deadline_seconds: float | None,
 ) -> EmbeddingResponse:
     call = await _prepared(client, adapter, target, adapter.build_embed_call(target, request))
     try:

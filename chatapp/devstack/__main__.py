@@ -46,6 +46,7 @@ def command_run(args: argparse.Namespace) -> int:
         stack.manage("collectstatic", "--noinput", "-v", "0")
         stack.manage("ensure_platform_admin")
         stack.manage("apply_models_config", str(DEMO_MODELS_CONFIG))
+        stack.manage("load_price_catalog")
         stack.log("Database migrated, admin and demo model configured")
         stack.start_celery()
         stack.start_web(args.host, args.port)

@@ -51,6 +51,9 @@ class StreamParser(Protocol):
 
 
 class Adapter(Protocol):
+    """An adapter may also define ``max_embed_batch``: the transport then splits larger
+    embedding requests into calls of at most that many inputs."""
+
     def build_chat_call(
         self, target: DeploymentTarget, request: ChatRequest, *, stream: bool
     ) -> HttpCall: ...

@@ -236,6 +236,8 @@ def parse_json(body: bytes) -> Any:
 class OpenAIAdapter:
     """``openai`` and ``hosted_vllm``: Bearer key, ``{api_base}/chat/completions``."""
 
+    max_embed_batch = 2048  # inputs per embeddings request
+
     def base_url(self, target: DeploymentTarget) -> str:
         return (target.api_base or DEFAULT_BASE).rstrip("/")
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from orgs.models import ClaimMappingRule, Organization
 from orgs.sso.claims import claims_from_extra_data, claims_from_mapping, claims_from_pasted_token
@@ -63,7 +64,8 @@ def test_rules_map_department_roles_and_groups(rules: list[ClaimMappingRule]) ->
 
 def test_missing_required_group_is_refused(rules: list[ClaimMappingRule]) -> None:
     claims = claims_from_mapping({"email": "x@acme.test", "department": "HR", "groups": ["other"]})
-    decision = mapping_decide(rules, claims)
+    with translation.override("en"):
+        decision = mapping_decide(rules, claims)
     assert not decision.allowed
     assert "groups=ai-users" in decision.problem
 
@@ -79,7 +81,8 @@ def test_group_overage_is_refused_not_mapped(rules: list[ClaimMappingRule]) -> N
             },
         }
     )
-    decision = mapping_decide(rules, claims)
+    with translation.override("en"):
+        decision = mapping_decide(rules, claims)
     assert not decision.allowed
     assert "overage" in decision.problem
 

@@ -299,3 +299,21 @@ def test_a_key_limited_to_other_models_is_refused(deployment_factory: Deployment
     with pytest.raises(ModelNotAllowed):
         gateway.chat(ask("fake-chat"), caller)
     assert gateway.models(caller) == []
+
+
+def test_embeddings_are_split_into_the_providers_batch_size(
+    deployment_factory: DeploymentFactory,
+    fake_upstream: FakeUpstream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from providers.adapters import get_adapter
+    from providers.types import EmbeddingRequest
+
+    deployment_factory("embedder", mode="embedding")
+    monkeypatch.setattr(get_adapter("openai"), "max_embed_batch", 2)
+    texts = [f"문장 {i}" for i in range(5)]
+    response = gateway.embed(EmbeddingRequest(model="embedder", inputs=texts, dimensions=8))
+    assert len(response.vectors) == 5
+    assert [len(r.body["input"]) for r in fake_upstream.requests] == [2, 2, 1]
+    single = gateway.embed(EmbeddingRequest(model="embedder", inputs=["문장 3"], dimensions=8))
+    assert single.vectors[0] == response.vectors[3]

@@ -88,6 +88,8 @@ class BedrockAdapter:
     """``bedrock``: ``target.api_base`` (or ``aws_bedrock_runtime_endpoint``) overrides the
     regional endpoint; the signature always uses the deployment's region."""
 
+    max_embed_batch = 1  # Titan embeds one text per request
+
     def endpoint(self, target: DeploymentTarget) -> str:
         base = target.api_base or str(target.params.get("aws_bedrock_runtime_endpoint") or "")
         if not base:

@@ -57,6 +57,8 @@ class GeminiAdapter:
     """Google AI Studio: ``{base}/v1beta/models/{model}:generateContent`` with
     ``x-goog-api-key`` (a header, so the key stays out of URLs and access logs)."""
 
+    max_embed_batch = 100  # batchEmbedContents limit
+
     DEFAULT_BASE = "https://generativelanguage.googleapis.com"
     DEFAULT_VERSION = "v1beta"
 
@@ -130,6 +132,8 @@ class VertexAdapter(GeminiAdapter):
     Without ``vertex_credentials`` but with an ``api_key``, Vertex's express mode:
     ``/v1/publishers/google/models/{model}:...`` with the key in ``x-goog-api-key``.
     """
+
+    max_embed_batch = 250  # :predict instances limit
 
     DEFAULT_VERSION = "v1"
 
