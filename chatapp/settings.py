@@ -265,6 +265,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ai-platform@localhost")
 PROVIDER_SECRETS_KEY = env_secret("PROVIDER_SECRETS_KEY")
 PROVIDER_CONNECT_TIMEOUT = env_int("PROVIDER_CONNECT_TIMEOUT", 5, minimum=1)
 PROVIDER_REQUEST_TIMEOUT = env_int("PROVIDER_REQUEST_TIMEOUT", 600, minimum=1)
+# Usage ledger rows are written in batches this many milliseconds after they are made.
+LEDGER_FLUSH_MS = env_int("LEDGER_FLUSH_MS", 200, minimum=1)
 HEALTHCHECK_TIMEOUT = 2
 
 # --- Logging: plain lines on stderr; secrets never formatted into messages ----

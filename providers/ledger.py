@@ -15,6 +15,7 @@ import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from providers.models import UsageRecord
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from providers.types import Usage
 
 logger = logging.getLogger(__name__)
-FLUSH_DELAY_SECONDS = 0.2
 MAX_BUFFERED = 10_000
 
 
@@ -61,7 +61,7 @@ class LedgerWriter:
     def _run(self) -> None:
         while True:
             self._wake.wait()
-            time.sleep(FLUSH_DELAY_SECONDS)  # let a batch gather
+            time.sleep(settings.LEDGER_FLUSH_MS / 1000)  # let a batch gather
             self._wake.clear()
             try:
                 self.flush_sync()
