@@ -3,7 +3,6 @@ documented wire shapes and recorded samples (the event stream: test_bedrock_even
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from providers.types import (
     ToolSpec,
     Usage,
 )
+from tests import aio
 
 SAMPLES = Path(__file__).parent / "samples"
 CLAUDE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
@@ -420,7 +420,7 @@ def authorize(target: DeploymentTarget, call: HttpCall) -> HttpCall:
         async with httpx.AsyncClient() as client:
             return await ADAPTER.authorize(call, target, client)
 
-    return asyncio.run(run())
+    return aio.run(run())
 
 
 def test_authorize_signs_for_the_deployment_region_with_the_session_token() -> None:

@@ -25,6 +25,7 @@ from providers.adapters.gemini.vertex_auth import (
 )
 from providers.errors import ConfigError, ProviderError
 from providers.types import ChatMessage, ChatRequest, DeploymentTarget, EmbeddingRequest, Usage
+from tests import aio
 from tests.fake_upstream.gemini_format import new_service_account
 
 SAMPLES = Path(__file__).parent / "samples"
@@ -254,7 +255,7 @@ def test_a_token_is_fetched_once_and_reused(key_file: tuple[dict[str, str], str]
             return [await cache.token(account, client) for _ in range(3)]
 
     # when
-    tokens = asyncio.run(scenario())
+    tokens = aio.run(scenario())
     # then
     assert tokens == ["ya29.token-1"] * 3
     assert len(endpoint.grants) == 1
@@ -274,10 +275,10 @@ def test_a_token_is_refreshed_when_less_than_five_minutes_remain(
             return await cache.token(account, client)
 
     # when / then: reused with ten minutes left, refreshed with under five
-    assert asyncio.run(token_at(0)) == "ya29.token-1"
-    assert asyncio.run(token_at(3000)) == "ya29.token-1"
-    assert asyncio.run(token_at(3301)) == "ya29.token-2"
-    assert asyncio.run(token_at(3400)) == "ya29.token-2"
+    assert aio.run(token_at(0)) == "ya29.token-1"
+    assert aio.run(token_at(3000)) == "ya29.token-1"
+    assert aio.run(token_at(3301)) == "ya29.token-2"
+    assert aio.run(token_at(3400)) == "ya29.token-2"
     assert len(endpoint.grants) == 2
 
 
@@ -294,7 +295,7 @@ def test_concurrent_requests_share_one_token_request(
             return list(await asyncio.gather(*(cache.token(account, client) for _ in range(8))))
 
     # when
-    tokens = asyncio.run(scenario())
+    tokens = aio.run(scenario())
     # then
     assert set(tokens) == {"ya29.token-1"}
     assert len(endpoint.grants) == 1
@@ -315,7 +316,7 @@ def test_token_endpoint_failures_are_provider_errors_without_secrets(
 
     # when
     with pytest.raises(ProviderError, match="invalid_grant") as caught:
-        asyncio.run(scenario())
+        aio.run(scenario())
     # then
     assert caught.value.status == status
     assert caught.value.retryable is retryable
@@ -334,7 +335,7 @@ def test_an_unreachable_token_endpoint_is_retryable(key_file: tuple[dict[str, st
             return await AccessTokenCache().token(service_account(json.dumps(info)), client)
 
     with pytest.raises(ProviderError, match="could not be reached") as caught:
-        asyncio.run(scenario())
+        aio.run(scenario())
     assert caught.value.retryable
 
 
@@ -353,7 +354,7 @@ def test_authorize_adds_the_bearer_token(key_file: tuple[dict[str, str], str]) -
             return [await adapter.authorize(CALL, target, client) for _ in range(2)]
 
     # when
-    calls = asyncio.run(scenario())
+    calls = aio.run(scenario())
     # then
     assert [c.headers["Authorization"] for c in calls] == ["Bearer ya29.token-1"] * 2
     assert calls[0].headers["Content-Type"] == "application/json"
@@ -370,6 +371,6 @@ def test_authorize_without_credentials() -> None:
             return await VertexAdapter().authorize(CALL, target, client)
 
     # when / then
-    assert asyncio.run(scenario(express)) == CALL
+    assert aio.run(scenario(express)) == CALL
     with pytest.raises(ConfigError, match="vertex_credentials"):
-        asyncio.run(scenario(bare))
+        aio.run(scenario(bare))
