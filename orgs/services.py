@@ -37,8 +37,12 @@ def platform_admin_ensure(*, email: str, password: str | None) -> PlatformAdminR
     generated and returned once so the caller can show it.
     """
     email = email.strip().lower()
-    existing = User.objects.filter(email=email).first()
+    existing = (
+        User.objects.filter(email=email).first()
+        or User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    )
     if existing is not None:
+        # Only the first one: later admins come from the org chart or the IdP.
         return PlatformAdminResult(user=existing, created=False, generated_password=None)
     generated = None
     if not password:

@@ -41,6 +41,7 @@ class Stack:
     processes: list[ManagedProcess] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
+    _demo_llm: tuple[ManagedProcess, int, Path] = field(init=False, repr=False)
 
     def log(self, message: str) -> None:
         elapsed = time.monotonic() - self.started_at
@@ -75,6 +76,7 @@ class Stack:
         self.env.setdefault("DJANGO_STATIC_ROOT", str(self.data_dir / "static"))
 
     def start_demo_llm(self) -> ManagedProcess:
+        """Start the engine; ``wait_demo_llm`` waits until it has loaded the model."""
         port = free_port()
         log = self.data_dir / "logs" / "demo-llm.log"
         process = ManagedProcess.start(
@@ -86,6 +88,11 @@ class Stack:
         )
         self.processes.append(process)
         self.env["DEMO_LLM_API_BASE"] = f"http://127.0.0.1:{port}/v1"
+        self._demo_llm = (process, port, log)
+        return process
+
+    def wait_demo_llm(self) -> None:
+        process, port, log = self._demo_llm
         wait_for_http_ok(
             f"http://127.0.0.1:{port}/health",
             timeout=120,
@@ -94,7 +101,6 @@ class Stack:
             log=log,
         )
         self.log(f"Demo LLM (SmolLM2-135M, llama.cpp) on 127.0.0.1:{port}")
-        return process
 
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], env=self.env, cwd=ROOT, check=True)

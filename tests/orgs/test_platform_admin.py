@@ -25,3 +25,11 @@ def test_platform_admin_with_given_password() -> None:
     result = platform_admin_ensure(email="root@acme.test", password="given-pass-123")
     assert result.generated_password is None
     assert authenticate(email="root@acme.test", password="given-pass-123") == result.user
+
+
+@pytest.mark.django_db
+def test_only_the_first_platform_admin_is_created() -> None:
+    first = platform_admin_ensure(email="root@acme.test", password="given-pass-123")
+    again = platform_admin_ensure(email="admin@example.com", password=None)
+    assert not again.created
+    assert again.user == first.user

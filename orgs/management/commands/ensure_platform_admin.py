@@ -27,7 +27,7 @@ class Command(BaseCommand):
             email=email, password=os.environ.get("PLATFORM_ADMIN_PASSWORD")
         )
         if not result.created:
-            self.stdout.write(f"Platform admin {result.user.email} exists; left unchanged.")
+            self.stdout.write(f"Platform admin {result.user.email} exists; nothing created.")
         elif result.generated_password:
             self.stdout.write(
                 f"Created platform admin {result.user.email} with password "
