@@ -10,3 +10,6 @@ class ChatappConfig(AppConfig):
 
     def ready(self) -> None:
         from chatapp import receivers  # noqa: F401 - connects the receivers
+        from chatapp.runtime import ChatRuntime
+
+        self.runtime = ChatRuntime()

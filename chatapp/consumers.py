@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.translation import gettext as _
 
-from chatapp.events import user_group_name
+from chatapp.events import conversation_group_name, user_group_name
+from chatapp.live import live_text, stop_request
+from chatapp.models import Conversation, Message
+from chatapp.permissions import access_message, conversation_for_socket
+from chatapp.turns import turn_start
+from orgs.errors import AccessDenied
+
+MAX_TEXT = 100_000
 
 
 class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -37,6 +46,142 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+
+    async def user_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        await self.send_json(event)
+        if event.get("type") == "session.revoked":
+            await self.close(code=4403)
+
+
+class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """One conversation: send, regenerate, stop, and resume a stream from an offset."""
+
+    conversation_id: int | None = None
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        await self.accept()
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        try:
+            conversation = await self._conversation()
+        except AccessDenied:
+            await self.close(code=4404)
+            return
+        self.conversation_id = conversation.pk
+        self.group = conversation_group_name(conversation.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
+        await self.send_json({"type": "ready", "conversation_id": conversation.pk})
+
+    async def disconnect(self, code: int) -> None:
+        user = self.scope.get("user")
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if user is not None and user.is_authenticated:
+            await self.channel_layer.group_discard(user_group_name(user.pk), self.channel_name)
+
+    async def _conversation(self) -> Conversation:
+        """Checked on every event: access ends the moment it is taken away."""
+        return await sync_to_async(conversation_for_socket)(
+            self.scope["user"], self.scope["url_route"]["kwargs"]["conversation_id"]
+        )
+
+    async def _message(self, conversation: Conversation, message_id: Any) -> Message:
+        return await sync_to_async(access_message)(conversation, message_id)
+
+    async def _error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
+            await self._error("bad_request", _("The message could not be understood."))
+            return
+        kind = content.get("type")
+        try:
+            conversation = await self._conversation()
+            if kind == "send":
+                await self._send_turn(conversation, content)
+            elif kind == "regenerate":
+                parent = await self._message(conversation, content.get("message_id"))
+                await turn_start(conversation, user=self.scope["user"], text=None, parent=parent)
+            elif kind == "resume":
+                await self._resume(conversation, content)
+            elif kind == "stop":
+                message = await self._message(conversation, content.get("message_id"))
+                await stop_request(message.pk)
+            elif kind == "ping":
+                await self.send_json({"type": "pong"})
+            else:
+                await self._error("bad_request", _("Unknown request."))
+        except AccessDenied:
+            await self._error("not_found", _("This conversation or message does not exist."))
+            await self.close(code=4404)
+        except ValueError:
+            await self._error("bad_request", _("The message could not be understood."))
+
+    async def _send_turn(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        text = content.get("text")
+        if not isinstance(text, str) or not text.strip():
+            await self._error("empty", _("Write a message first."))
+            return
+        if len(text) > MAX_TEXT:
+            await self._error("too_long", _("The message is too long."))
+            return
+        parent_id = content.get("parent_id")
+        parent = await self._message(conversation, parent_id) if parent_id else None
+        start = await turn_start(conversation, user=self.scope["user"], text=text, parent=parent)
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "chat.event",
+                "event": {
+                    "type": "message.started",
+                    "message_id": start.assistant_message.pk,
+                    "parent_id": start.user_message.pk,
+                    "user_message_id": start.user_message.pk,
+                    "user_text": start.user_message.content,
+                    "user_parent_id": start.user_message.parent_id,
+                    "model": start.assistant_message.model_name,
+                },
+            },
+        )
+
+    async def _resume(self, conversation: Conversation, content: dict[str, Any]) -> None:
+        """Everything of the answer after ``offset``, then its live stream (deltas carry
+        offsets, so the client drops what it already has)."""
+        message = await self._message(conversation, content.get("message_id"))
+        offset = content.get("offset")
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError("offset")
+        text = message.content
+        if message.status == Message.Status.STREAMING:
+            text = await live_text(message.pk) or text
+        if len(text) > offset:
+            await self.send_json(
+                {
+                    "type": "message.delta",
+                    "message_id": message.pk,
+                    "offset": offset,
+                    "text": text[offset:],
+                }
+            )
+        if message.status != Message.Status.STREAMING:
+            await self.send_json(
+                {
+                    "type": "message.done",
+                    "message_id": message.pk,
+                    "status": message.status,
+                    "length": len(text),
+                    "error_code": message.error_code,
+                }
+            )
+
+    async def chat_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["event"])
 
     async def user_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

@@ -33,6 +33,33 @@ def user_group_name(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def conversation_group_name(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+class MessageStartedEvent(TypedDict):
+    type: Literal["message.started"]
+    message_id: int
+    parent_id: int
+    user_message_id: int
+    model: str
+
+
+class MessageDeltaEvent(TypedDict):
+    type: Literal["message.delta"]
+    message_id: int
+    offset: int  # code points already sent before this text
+    text: str
+
+
+class MessageDoneEvent(TypedDict):
+    type: Literal["message.done"]
+    message_id: int
+    status: str
+    length: int
+    error_code: str
+
+
 def send_event_now(user_id: int, event: UserEvent) -> None:
     layer = get_channel_layer()
     if layer is None:

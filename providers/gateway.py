@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from asgiref.sync import async_to_sync
@@ -378,7 +379,18 @@ __all__ = [
     "amodels",
     "astream",
     "chat",
+    "chat_cost",
     "embed",
     "models",
     "stream",
 ]
+
+
+def chat_cost(model_name: str, usage: Usage) -> Decimal:
+    """The price of ``usage`` on the model group's first deployment (for showing a
+    conversation's cost; the ledger keeps the exact per-deployment figure)."""
+    snapshot = get_runtime().snapshot_sync()
+    entries = snapshot.groups.get(model_name)
+    if not entries:
+        return Decimal(0)
+    return cost_usd(snapshot.prices_for(entries[0]), usage)

@@ -1,0 +1,137 @@
+"""One answer being generated: stream from the gateway, relay, persist in batches (R20).
+
+Runs as a task of the web process, independent of any socket: a dropped
+connection loses nothing, every tab on the conversation sees the same stream,
+and any of them can stop it. Text goes to the clients as it arrives (batched
+every ``RELAY_SECONDS``), to Redis for late joiners, and to the database every
+``PERSIST_SECONDS`` or ``PERSIST_CHARS``; the outcome is stored once, at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+
+from chatapp.events import conversation_group_name
+from chatapp.live import live_append, stop_requested
+from chatapp.models import Message
+from chatapp.services import assistant_message_finish, assistant_text_append
+from providers import gateway
+from providers.errors import GatewayError
+
+if TYPE_CHECKING:
+    from providers.keys import Caller
+    from providers.types import ChatRequest, Usage
+
+logger = logging.getLogger(__name__)
+RELAY_SECONDS = 0.05
+PERSIST_SECONDS = 1.0
+PERSIST_CHARS = 2000
+
+
+@dataclass
+class Progress:
+    sent: int = 0  # characters relayed (code points)
+    persisted: int = 0
+    pending_relay: str = ""
+    pending_store: str = ""
+    last_relay: float = 0.0
+    last_store: float = 0.0
+
+
+async def _broadcast(conversation_id: int, event: dict[str, object]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(
+            conversation_group_name(conversation_id), {"type": "chat.event", "event": event}
+        )
+
+
+async def generate_answer(
+    *, conversation_id: int, message_id: int, request: ChatRequest, caller: Caller
+) -> None:
+    progress = Progress(last_relay=time.monotonic(), last_store=time.monotonic())
+    started = time.monotonic()
+    first_token: float | None = None
+    usage: Usage | None = None
+    status, error_code = Message.Status.COMPLETE, ""
+
+    async def relay(force: bool = False) -> None:
+        now = time.monotonic()
+        if progress.pending_relay and (force or now - progress.last_relay >= RELAY_SECONDS):
+            text, progress.pending_relay = progress.pending_relay, ""
+            await live_append(message_id, text)
+            await _broadcast(
+                conversation_id,
+                {
+                    "type": "message.delta",
+                    "message_id": message_id,
+                    "offset": progress.sent,
+                    "text": text,
+                },
+            )
+            progress.sent += len(text)
+            progress.last_relay = now
+        if progress.pending_store and (
+            force
+            or now - progress.last_store >= PERSIST_SECONDS
+            or len(progress.pending_store) >= PERSIST_CHARS
+        ):
+            text, progress.pending_store = progress.pending_store, ""
+            await sync_to_async(assistant_text_append)(message_id, text)
+            progress.persisted += len(text)
+            progress.last_store = now
+
+    chunks = gateway.astream(request, caller)
+    try:
+        async for chunk in chunks:
+            if chunk.delta:
+                first_token = first_token or time.monotonic()
+                progress.pending_relay += chunk.delta
+                progress.pending_store += chunk.delta
+            if chunk.usage is not None:
+                usage = chunk.usage
+            await relay()
+            if await stop_requested(message_id):
+                status = Message.Status.STOPPED
+                break
+    except GatewayError as exc:
+        status, error_code = Message.Status.ERROR, exc.code
+        logger.info("generation %s failed: %s", message_id, exc.message)
+    finally:
+        await chunks.aclose()
+    await relay(force=True)
+    cost = Decimal(0)
+    if usage is not None:
+        cost = await sync_to_async(gateway.chat_cost)(request.model, usage)
+    message = await sync_to_async(assistant_message_finish)(
+        message_id,
+        status=status,
+        tail=progress.pending_store,
+        usage=usage,
+        cost_usd=cost,
+        ttft_ms=(first_token - started) * 1000 if first_token else None,
+        latency_ms=(time.monotonic() - started) * 1000,
+        error_code=error_code,
+    )
+    await _broadcast(
+        conversation_id,
+        {
+            "type": "message.done",
+            "message_id": message_id,
+            "status": message.status,
+            "length": progress.sent,
+            "error_code": error_code,
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+            "cost_usd": str(message.cost_usd),
+            "ttft_ms": message.ttft_ms,
+            "latency_ms": message.latency_ms,
+        },
+    )

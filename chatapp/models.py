@@ -1,0 +1,92 @@
+"""Conversations and messages: rows, not JSON blobs (R1)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Conversation(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    model_name = models.CharField(_("model"), max_length=200)
+    system_prompt = models.TextField(_("system prompt"), blank=True)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    archived = models.BooleanField(_("archived"), default=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The leaf of the branch on screen; regenerating or editing moves it.
+    current_leaf = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    total_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
+        ordering = ("-pinned", "-updated_at")
+        indexes = [
+            models.Index(fields=("user", "deleted_at", "-updated_at")),
+            # Trigram indexes make title and content search work for Hangul as for Latin.
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="conversation_title_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"#{self.pk}"
+
+
+class Message(models.Model):
+    """One turn. Messages form a tree through ``parent``: siblings are regenerations
+    or edits. An assistant message's ``content`` grows while it streams (appended in
+    batches); ``status`` says whether it is complete."""
+
+    class Role(models.TextChoices):
+        USER = "user", _("user")
+        ASSISTANT = "assistant", _("assistant")
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming", _("streaming")
+        COMPLETE = "complete", _("complete")
+        STOPPED = "stopped", _("stopped")
+        ERROR = "error", _("error")
+        INTERRUPTED = "interrupted", _("interrupted")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    content = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.COMPLETE)
+    model_name = models.CharField(max_length=200, blank=True)
+    prompt_tokens = models.PositiveIntegerField(default=0)
+    completion_tokens = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=0)
+    ttft_ms = models.FloatField(null=True, blank=True)
+    latency_ms = models.FloatField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    # Which process is generating it, for marking crashed generations as interrupted.
+    worker = models.CharField(max_length=100, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ("created_at", "id")
+        indexes = [
+            models.Index(fields=("conversation", "created_at")),
+            models.Index(fields=("status", "heartbeat_at")),
+            GinIndex(fields=["content"], opclasses=["gin_trgm_ops"], name="message_content_trgm"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk} ({self.status})"

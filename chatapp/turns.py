@@ -1,0 +1,97 @@
+"""One chat turn as named steps (R1: keep it a sequence of calls, not branches).
+
+store the user message → build the prompt from the branch on screen → start the
+answer (a task independent of the socket) → the generator streams and persists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+
+from chatapp.generation import generate_answer
+from chatapp.models import Conversation, Message
+from chatapp.runtime import get_chat_runtime
+from chatapp.selectors import message_path
+from chatapp.services import assistant_message_start, user_message_add
+from orgs.selectors import primary_membership
+from providers.keys import Caller
+from providers.types import ChatMessage, ChatRequest
+
+if TYPE_CHECKING:
+    from orgs.models import User
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    user_message: Message
+    assistant_message: Message
+    request: ChatRequest
+    caller: Caller
+
+
+def caller_for_user(user: User) -> Caller:
+    membership = primary_membership(user)
+    return Caller(
+        user_id=user.pk,
+        department_id=membership.department_id if membership else None,
+        source="chat",
+    )
+
+
+def prompt_for(conversation: Conversation, path: list[Message]) -> ChatRequest:
+    messages: list[ChatMessage] = []
+    if conversation.system_prompt:
+        messages.append(ChatMessage(role="system", content=conversation.system_prompt))
+    for message in path:
+        unfinished = message.status != Message.Status.COMPLETE
+        if message.role == Message.Role.ASSISTANT and unfinished and not message.content:
+            continue  # a failed or interrupted answer with nothing worth sending back
+        messages.append(ChatMessage(role=message.role, content=message.content))  # type: ignore[arg-type]
+    return ChatRequest(model=conversation.model_name, messages=messages)
+
+
+@transaction.atomic
+def turn_prepare(
+    conversation: Conversation,
+    *,
+    user: User,
+    text: str | None,
+    parent: Message | None,
+    worker: str,
+) -> TurnStart:
+    """With ``text``: a new user message under ``parent`` (an edit when a sibling exists).
+    Without: regenerate the answer to ``parent``, an existing user message."""
+    if text is not None:
+        user_message = user_message_add(conversation, text=text, parent=parent)
+    else:
+        if parent is None or parent.role != Message.Role.USER:
+            raise ValueError("regenerating needs the user message to answer")
+        user_message = parent
+    assistant = assistant_message_start(
+        conversation, parent=user_message, model_name=conversation.model_name, worker=worker
+    )
+    conversation.refresh_from_db()
+    request = prompt_for(conversation, message_path(conversation)[:-1])
+    return TurnStart(user_message, assistant, request, caller_for_user(user))
+
+
+async def turn_start(
+    conversation: Conversation, *, user: User, text: str | None, parent: Message | None
+) -> TurnStart:
+    runtime = get_chat_runtime()
+    start = await sync_to_async(turn_prepare)(
+        conversation, user=user, text=text, parent=parent, worker=runtime.worker_id
+    )
+    runtime.spawn(
+        generate_answer(
+            conversation_id=conversation.pk,
+            message_id=start.assistant_message.pk,
+            request=start.request,
+            caller=start.caller,
+        )
+    )
+    return start
