@@ -44,6 +44,9 @@ class LedgerWriter:
     def __init__(self) -> None:
         self._pending: list[UsageRecord] = []
         self._lock = threading.Lock()
+        # Held while rows are being written, so a caller's flush_sync returns only once
+        # everything added before it (even rows the background thread took) is stored.
+        self._writing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         atexit.register(self.flush_sync)
