@@ -44,6 +44,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_STATIC_ROOT=/app/staticfiles \
     DJANGO_MEDIA_ROOT=/data/media
 
+# OCR of scanned documents (Korean and English).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-kor \
+    && rm -rf /var/lib/apt/lists/*
+
 # A fixed uid/gid, so secret files on the host can be given to it (compose.yaml)
 # and Kubernetes can check runAsNonRoot. /data holds what the app writes
 # (uploads, the beat schedule); the code under /app stays read-only to it.

@@ -17,6 +17,7 @@ from types import FrameType
 from chatapp.devstack.processes import ServiceError
 from chatapp.devstack.stack import PYTHON, ROOT, Stack
 from chatapp.devstack.system import ensure_debian_package
+from rag.ingestion.parsers.ocr import ocr_available
 
 DATA_DIR = Path(os.environ.get("PLATFORM_DATA_DIR", ROOT / ".data"))
 RUN_ENV_FILE = DATA_DIR / "run-env.json"
@@ -99,6 +100,10 @@ def command_test(args: argparse.Namespace) -> int:
     ensure_debian_package("msgfmt", "gettext", purpose="compiling the Korean translations")
     # Without it the compose tests fail with their own message.
     ensure_debian_package("docker-compose", "docker-compose", purpose="validating compose.yaml")
+    ensure_debian_package("tesseract", "tesseract-ocr", purpose="OCR of scanned documents")
+    ensure_debian_package(
+        "tesseract", "tesseract-ocr-kor", purpose="Korean OCR", present=ocr_available
+    )
     if not ensure_debian_package("chromium", "chromium", purpose="browser tests"):
         return 1
     DATA_DIR.mkdir(parents=True, exist_ok=True)

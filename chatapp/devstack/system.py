@@ -6,16 +6,24 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 
 _updated = {"done": False}
 
 
-def ensure_debian_package(binary: str, package: str, *, purpose: str) -> bool:
-    """Make ``binary`` available, installing ``package`` with apt-get as root if needed.
+def ensure_debian_package(
+    binary: str, package: str, *, purpose: str, present: Callable[[], bool] | None = None
+) -> bool:
+    """Make ``binary`` available (or ``present()`` true, for packages without a binary of
+    their own), installing ``package`` with apt-get as root if needed.
 
     Returns False (after saying why) when it is missing and cannot be installed.
     """
-    if shutil.which(binary):
+
+    def installed() -> bool:
+        return present() if present is not None else shutil.which(binary) is not None
+
+    if installed():
         return True
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         sys.stderr.write(
@@ -33,7 +41,7 @@ def ensure_debian_package(binary: str, package: str, *, purpose: str) -> bool:
         env=env,
         stdout=subprocess.DEVNULL,
     )
-    if result.returncode != 0 or not shutil.which(binary):
+    if result.returncode != 0 or not installed():
         sys.stderr.write(f"Could not install {package}; {purpose} is unavailable.\n")
         return False
     return True
