@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from chatapp import views
+from chatapp import views, views_chat
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views_chat.chat_home, name="home"),
+    path("chat/", include("chatapp.urls_chat")),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("org/", include("orgs.urls")),

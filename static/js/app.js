@@ -28,6 +28,18 @@
     });
   }
 
+  // Shortcuts: Ctrl/Cmd+Shift+O a new chat, Ctrl/Cmd+K the search box.
+  document.addEventListener("keydown", function (event) {
+    var mod = event.ctrlKey || event.metaKey;
+    if (mod && event.shiftKey && (event.key === "O" || event.key === "o")) {
+      var link = document.querySelector('[data-shortcut="new-chat"]');
+      if (link) { event.preventDefault(); location.href = link.getAttribute("href"); }
+    } else if (mod && (event.key === "k" || event.key === "K")) {
+      var search = document.querySelector('[data-shortcut="search"]');
+      if (search) { event.preventDefault(); search.focus(); }
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var path = document.body.getAttribute("data-events-url");
     if (path) { connectEvents(path, 0); }

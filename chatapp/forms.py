@@ -1,0 +1,26 @@
+"""Inputs of the chat pages (R12)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ConversationCreateForm(forms.Form):
+    model = forms.ChoiceField(label=_("Model"))
+    system_prompt = forms.CharField(
+        label=_("System prompt"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, models: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["model"].choices = [(name, name) for name in models]  # type: ignore[attr-defined]
+
+
+class ConversationRenameForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)

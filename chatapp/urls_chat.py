@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from chatapp import views_chat
+
+app_name = "chat"
+urlpatterns = [
+    path("new/", views_chat.conversation_new, name="new"),
+    path("bin/", views_chat.conversation_bin, name="bin"),
+    path("<int:conversation_id>/", views_chat.conversation_page, name="conversation"),
+    path("<int:conversation_id>/m/<int:message_id>/", views_chat.message_html, name="message"),
+    path("<int:conversation_id>/<slug:action>/", views_chat.conversation_action, name="action"),
+]

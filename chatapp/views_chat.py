@@ -1,0 +1,184 @@
+"""The chat pages: thin views over services, selectors and permissions (R1, R3)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from chatapp.forms import ConversationCreateForm, ConversationRenameForm
+from chatapp.models import Conversation, Message
+from chatapp.permissions import access_conversation, access_message
+from chatapp.rendering import render_markdown
+from chatapp.selectors import conversation_list_for_user, message_path, sibling_positions
+from chatapp.services import (
+    conversation_create,
+    conversation_delete,
+    conversation_restore,
+    conversation_update,
+)
+from chatapp.turns import caller_for_user
+from orgs.errors import AccessDenied
+from orgs.models import User
+from providers import gateway
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # noqa: S101 - login_required ran first
+    return request.user
+
+
+def _conversation_or_404(
+    request: HttpRequest, conversation_id: int, **kwargs: bool
+) -> Conversation:
+    try:
+        return access_conversation(request.user, conversation_id, **kwargs)
+    except AccessDenied:
+        raise Http404 from None
+
+
+def _sidebar(request: HttpRequest) -> dict[str, object]:
+    search = request.GET.get("q", "").strip()[:100]
+    return {
+        "conversations": conversation_list_for_user(_user(request), search=search)[:100],
+        "search": search,
+    }
+
+
+def rendered_answer(message: Message) -> str:
+    """Sanitised HTML of a finished answer, cached: rendering a long answer in pure Python
+    takes a noticeable fraction of a second. Button labels depend on the language."""
+    if message.status == Message.Status.STREAMING:
+        return render_markdown(message.content)
+    key = f"chat:html:{message.pk}:{len(message.content)}:{get_language()}"
+    return str(cache.get_or_set(key, lambda: render_markdown(message.content), timeout=86_400))
+
+
+def _model_names(user: User) -> list[str]:
+    return [m.name for m in gateway.models(caller_for_user(user), mode="chat")]
+
+
+@login_required
+@require_GET
+def chat_home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    infos = gateway.models(caller_for_user(user), mode="chat")
+    form = ConversationCreateForm(models=[m.name for m in infos])
+    return render(request, "chat/home.html", {**_sidebar(request), "models": infos, "form": form})
+
+
+@login_required
+@require_POST
+def conversation_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ConversationCreateForm(request.POST, models=_model_names(user))
+    if not form.is_valid():
+        messages.error(request, _("Choose a model you may use."))
+        return redirect("home")
+    conversation = conversation_create(
+        user=user,
+        model_name=form.cleaned_data["model"],
+        system_prompt=form.cleaned_data["system_prompt"],
+    )
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    conversation = _conversation_or_404(request, conversation_id)
+    path = message_path(conversation)
+    positions = sibling_positions(conversation, path)
+    turns = [
+        {
+            "message": m,
+            "html": rendered_answer(m) if m.role == Message.Role.ASSISTANT else "",
+            "position": positions.get(m.pk, (1, 1)),
+        }
+        for m in path
+    ]
+    return render(
+        request,
+        "chat/conversation.html",
+        {
+            **_sidebar(request),
+            "conversation": conversation,
+            "turns": turns,
+            "models": _model_names(_user(request)),
+        },
+    )
+
+
+@login_required
+@require_POST
+def conversation_action(request: HttpRequest, conversation_id: int, action: str) -> HttpResponse:
+    conversation = _conversation_or_404(request, conversation_id, include_deleted=True)
+    if action == "rename":
+        form = ConversationRenameForm(request.POST)
+        if form.is_valid():
+            conversation_update(conversation, title=form.cleaned_data["title"])
+    elif action in ("pin", "unpin"):
+        conversation_update(conversation, pinned=action == "pin")
+    elif action in ("archive", "unarchive"):
+        conversation_update(conversation, archived=action == "archive")
+    elif action == "delete":
+        conversation_delete(conversation)
+        messages.success(request, _("Moved to the bin; you can restore it for 30 days."))
+        return redirect("home")
+    elif action == "restore":
+        conversation_restore(conversation)
+    else:
+        raise Http404
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_bin(request: HttpRequest) -> HttpResponse:
+    deleted = conversation_list_for_user(_user(request), deleted=True)
+    return render(request, "chat/bin.html", {**_sidebar(request), "deleted": deleted})
+
+
+def answer_meta(message: Message) -> str:
+    """The figures under an answer, in the reader's language."""
+    parts = [message.model_name]
+    if message.completion_tokens:
+        parts.append(f"{message.prompt_tokens} + {message.completion_tokens} {_('tokens')}")
+        parts.append(f"${message.cost_usd:.6f}")
+    if message.ttft_ms:
+        parts.append(f"{_('first token')} {message.ttft_ms:.0f} ms")
+    if message.latency_ms:
+        parts.append(f"{_('total')} {message.latency_ms:.0f} ms")
+    return " · ".join(parts)
+
+
+@login_required
+@require_GET
+def message_html(request: HttpRequest, conversation_id: int, message_id: int) -> JsonResponse:
+    """A finished answer as sanitised HTML, with its figures."""
+    conversation = _conversation_or_404(request, conversation_id)
+    try:
+        message = access_message(conversation, message_id)
+    except AccessDenied:
+        raise Http404 from None
+    return JsonResponse(
+        {
+            "id": message.pk,
+            "status": message.status,
+            "html": rendered_answer(message),
+            "meta": answer_meta(message),
+            "length": len(message.content),
+            "model": message.model_name,
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+            "cost_usd": str(message.cost_usd),
+            "ttft_ms": message.ttft_ms,
+            "latency_ms": message.latency_ms,
+            "error_code": message.error_code,
+        }
+    )

@@ -1,0 +1,242 @@
+// The conversation page: a websocket that survives drops, streamed answers that
+// resume from the last character received, and server-rendered HTML when done.
+(function () {
+  "use strict";
+  var root = document.getElementById("conversation");
+  if (!root) { return; }
+
+  var list = document.getElementById("messages");
+  var form = document.getElementById("composer");
+  var textarea = document.getElementById("composer-text");
+  var sendButton = document.getElementById("send-button");
+  var stopButton = document.getElementById("stop-button");
+  var errorBox = document.getElementById("chat-error");
+  var messageUrl = root.getAttribute("data-message-url");
+  var socket = null;
+  var attempt = 0;
+  var leafId = root.getAttribute("data-leaf-id") || null;
+  // message id -> {length: code points received, el: the answer's <li>}
+  var streams = {};
+
+  function codePoints(text) { var n = 0; for (var _ of text) { n += 1; } return n; }
+  function sliceFrom(text, points) { return Array.from(text).slice(points).join(""); }
+
+  function errorText(code) {
+    var tpl = document.getElementById("error-messages");
+    var node = tpl.content.querySelector('[data-code="' + code + '"]') ||
+      tpl.content.querySelector('[data-code="default"]');
+    return node.textContent;
+  }
+
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = !text;
+  }
+
+  function setBusy(busy) {
+    stopButton.hidden = !busy;
+    sendButton.disabled = busy;
+  }
+
+  function answerElement(id) { return list.querySelector('li[data-message-id="' + id + '"]'); }
+
+  function addUserMessage(id, text, parentId) {
+    if (answerElement(id)) { return; }
+    var li = document.createElement("li");
+    li.className = "message user";
+    li.setAttribute("data-message-id", id);
+    li.setAttribute("data-role", "user");
+    li.setAttribute("data-parent-id", parentId || "");
+    var bubble = document.createElement("div");
+    bubble.className = "bubble user-text";
+    bubble.textContent = text;
+    li.appendChild(bubble);
+    list.appendChild(li);
+  }
+
+  function addAnswer(id, parentId) {
+    var existing = answerElement(id);
+    if (existing) { return existing; }
+    var li = document.createElement("li");
+    li.className = "message assistant";
+    li.setAttribute("data-message-id", id);
+    li.setAttribute("data-role", "assistant");
+    li.setAttribute("data-status", "streaming");
+    li.setAttribute("data-parent-id", parentId);
+    li.innerHTML = '<div class="bubble answer md"><div class="streaming-text"></div></div>' +
+      '<div class="meta muted small" data-testid="message-meta"></div>';
+    list.appendChild(li);
+    return li;
+  }
+
+  function trackStream(id, el, length) {
+    streams[id] = {length: length, el: el};
+    setBusy(true);
+  }
+
+  function onDelta(event) {
+    var stream = streams[event.message_id];
+    if (!stream) {
+      var el = addAnswer(event.message_id, "");
+      stream = streams[event.message_id] = {length: 0, el: el};
+      setBusy(true);
+    }
+    // Offsets make resends harmless: keep only what we do not have yet.
+    if (event.offset > stream.length) { resume(event.message_id, stream.length); return; }
+    var fresh = sliceFrom(event.text, stream.length - event.offset);
+    if (!fresh) { return; }
+    var target = stream.el.querySelector(".streaming-text");
+    if (target) { target.textContent += fresh; }
+    stream.length += codePoints(fresh);
+    list.lastElementChild.scrollIntoView({block: "end"});
+  }
+
+  function onDone(event) {
+    var stream = streams[event.message_id];
+    delete streams[event.message_id];
+    if (Object.keys(streams).length === 0) { setBusy(false); }
+    var el = (stream && stream.el) || answerElement(event.message_id);
+    if (!el) { return; }
+    leafId = String(event.message_id);
+    fetch(messageUrl + event.message_id + "/", {credentials: "same-origin"})
+      .then(function (response) { return response.json(); })
+      .then(function (data) { finishAnswer(el, data); });
+  }
+
+  function finishAnswer(el, data) {
+    el.setAttribute("data-status", data.status);
+    el.querySelector(".bubble").innerHTML = data.html;  // sanitised on the server
+    var meta = el.querySelector(".meta");
+    meta.textContent = data.meta;  // figures worded by the server in the reader's language
+    if (data.status === "error" || data.status === "interrupted") {
+      var note = document.createElement("span");
+      note.className = "status-error";
+      note.setAttribute("data-testid", "answer-error");
+      note.textContent = " " + errorText(data.error_code || data.status) + " ";
+      meta.appendChild(note);
+    }
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "link";
+    retry.setAttribute("data-action", "regenerate");
+    retry.setAttribute("data-parent-id", el.getAttribute("data-parent-id"));
+    retry.textContent = errorText("retry");
+    meta.appendChild(retry);
+  }
+
+  function onStarted(event) {
+    addUserMessage(event.user_message_id, event.user_text || "", event.user_parent_id);
+    var el = addAnswer(event.message_id, event.user_message_id);
+    if (!streams[event.message_id]) { trackStream(event.message_id, el, 0); }
+    leafId = String(event.message_id);
+  }
+
+  function resume(messageId, offset) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({type: "resume", message_id: Number(messageId), offset: offset}));
+    }
+  }
+
+  function resumeAll() {
+    Object.keys(streams).forEach(function (id) { resume(id, streams[id].length); });
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    if (socket) { return; }
+    socket = new WebSocket(scheme + location.host + root.getAttribute("data-socket-url"));
+    socket.addEventListener("open", function () { attempt = 0; showError(""); });
+    socket.addEventListener("message", function (message) {
+      var event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.type === "ready") { socket.ready = true; resumeAll(); flushOutbox(); }
+      else if (event.type === "message.started") { onStarted(event); }
+      else if (event.type === "message.delta") { onDelta(event); }
+      else if (event.type === "message.done") { onDone(event); }
+      else if (event.type === "error") { showError(event.message); }
+      else if (event.type === "session.revoked") { location.reload(); }
+    });
+    socket.addEventListener("close", function (closeEvent) {
+      if (this.abandoned) { scheduleReconnect(); return; }
+      socket = null;
+      if (closeEvent.code === 4401 || closeEvent.code === 4403 || closeEvent.code === 4404) {
+        location.reload();
+        return;
+      }
+      scheduleReconnect();
+    });
+  }
+
+  function scheduleReconnect() {
+    var delay = Math.min(10000, 300 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
+    attempt += 1;
+    setTimeout(connect, delay);
+  }
+
+  // A socket does not notice the network going away; drop it and come back later.
+  window.addEventListener("offline", function () {
+    if (!socket) { return; }
+    var old = socket;
+    socket = null;
+    old.abandoned = true;
+    old.close();
+  });
+  window.addEventListener("online", function () { if (!socket) { attempt = 0; connect(); } });
+
+  // Requests made while the socket is (re)connecting wait here and go out on "ready".
+  var outbox = [];
+
+  function request(payload) {
+    if (socket && socket.readyState === WebSocket.OPEN && socket.ready) {
+      socket.send(JSON.stringify(payload));
+    } else {
+      outbox.push(payload);
+    }
+  }
+
+  function flushOutbox() {
+    var pending = outbox;
+    outbox = [];
+    pending.forEach(request);
+  }
+
+  function send() {
+    var text = textarea.value;
+    if (!text.trim()) { return; }
+    request({type: "send", text: text, parent_id: leafId ? Number(leafId) : null});
+    textarea.value = "";
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
+  textarea.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  });
+  stopButton.addEventListener("click", stopAll);
+
+  function stopAll() {
+    Object.keys(streams).forEach(function (id) {
+      request({type: "stop", message_id: Number(id)});
+    });
+  }
+
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest('[data-action="regenerate"]');
+    if (button) {
+      request({type: "regenerate", message_id: Number(button.getAttribute("data-parent-id"))});
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && Object.keys(streams).length) { stopAll(); }
+  });
+
+  // Answers still streaming when the page was rendered resume where the page left off.
+  list.querySelectorAll('li[data-status="streaming"]').forEach(function (li) {
+    var text = li.querySelector(".streaming-text");
+    trackStream(li.getAttribute("data-message-id"), li, codePoints(text ? text.textContent : ""));
+  });
+  connect();
+})();

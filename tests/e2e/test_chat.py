@@ -1,0 +1,158 @@
+"""Chatting in the browser: headless chromium against daphne and the fake upstream."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from chatapp.models import Conversation, Message
+from providers.models import Deployment
+from tests.fake_upstream import FakeUpstream, Fault
+from tests.personas import PERSONA_PASSWORD, Personas
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page: Page, base: str, email: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_login", email)
+    page.fill("#id_password", PERSONA_PASSWORD)
+    page.click("[data-testid=local-login-submit]")
+    expect(page.get_by_test_id("current-user")).to_be_visible()
+
+
+def start_chat(page: Page) -> None:
+    page.get_by_test_id("start-chat").click()
+    expect(page.get_by_test_id("composer-text")).to_be_visible()
+
+
+def send(page: Page, text: str) -> None:
+    page.get_by_test_id("composer-text").fill(text)
+    page.get_by_test_id("composer-text").press("Enter")
+
+
+@pytest.fixture
+def chat_model(deployment_factory: Callable[..., Deployment]) -> Deployment:
+    return deployment_factory("chat-model", description="사내 모델")
+
+
+def test_chat_streams_renders_and_survives_a_reload(
+    page: Page,
+    live_daphne: str,
+    personas: Personas,
+    chat_model: Deployment,
+    fake_upstream: FakeUpstream,
+) -> None:
+    # given a signed-in employee in a new conversation
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    # when they ask something whose echo contains code and math
+    send(page, "짧게 답해줘 `print(1)` and $E=mc^2$")
+    # then the rendered answer appears, with the math as MathML
+    answer = page.locator("li.message.assistant").last
+    expect(answer).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(answer.locator(".bubble code")).to_contain_text("print(1)")
+    expect(answer.locator("math")).to_have_count(1)
+    # and a long answer streams slowly; the page is reloaded in the middle
+    fake_upstream.inject(Fault(chunk_delay=0.08))
+    words = " ".join(f"단어{i}" for i in range(40))
+    send(page, words)
+    streaming = page.locator('li.message.assistant[data-status="streaming"]')
+    expect(streaming).to_have_count(1, timeout=10_000)
+    page.wait_for_timeout(800)
+    page.reload()
+    last = page.locator("li.message.assistant").last
+    expect(last).to_have_attribute("data-status", "complete", timeout=20_000)
+    expect(last.locator(".bubble")).to_have_text(f"Echo: {words}")
+    stored = Message.objects.filter(role="assistant").order_by("-id").first()
+    assert stored is not None
+    assert stored.content == f"Echo: {words}"
+
+
+def test_going_offline_mid_stream_loses_nothing(
+    page: Page,
+    context: BrowserContext,
+    live_daphne: str,
+    personas: Personas,
+    chat_model: Deployment,
+    fake_upstream: FakeUpstream,
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    fake_upstream.inject(Fault(chunk_delay=0.08))
+    words = " ".join(f"w{i}" for i in range(40))
+    send(page, words)
+    expect(page.locator('li.message.assistant[data-status="streaming"]')).to_have_count(
+        1, timeout=10_000
+    )
+    page.wait_for_timeout(600)
+    context.set_offline(True)
+    page.wait_for_timeout(1500)
+    context.set_offline(False)
+    last = page.locator("li.message.assistant").last
+    expect(last).to_have_attribute("data-status", "complete", timeout=20_000)
+    expect(last.locator(".bubble")).to_have_text(f"Echo: {words}")
+
+
+def test_rename_search_delete_and_restore(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    send(page, "연차 규정이 궁금해요")
+    expect(page.locator("li.message.assistant").last).to_have_attribute(
+        "data-status", "complete", timeout=15_000
+    )
+    # rename
+    page.fill("#conversation-title", "연차 문의")
+    page.locator("[data-testid=rename-form] button").click()
+    expect(page.get_by_test_id("conversation-list")).to_contain_text("연차 문의")
+    # search by content, in Korean
+    page.fill("#chat-search", "규정이")
+    page.press("#chat-search", "Enter")
+    expect(page.get_by_test_id("conversation-list")).to_contain_text("연차 문의")
+    page.fill("#chat-search", "없는내용")
+    page.press("#chat-search", "Enter")
+    expect(page.get_by_test_id("conversation-list")).not_to_contain_text("연차 문의")
+    # delete, then restore from the bin
+    conversation = Conversation.objects.get(title="연차 문의")
+    page.goto(f"{live_daphne}/chat/{conversation.pk}/")
+    page.get_by_test_id("delete-conversation").click()
+    expect(page.get_by_test_id("conversation-list")).not_to_contain_text("연차 문의")
+    page.goto(f"{live_daphne}/chat/bin/")
+    page.get_by_test_id("restore").click()
+    expect(page.get_by_test_id("conversation-list")).to_contain_text("연차 문의")
+
+
+def test_errors_show_inline_in_korean_with_a_retry(
+    page: Page,
+    live_daphne: str,
+    personas: Personas,
+    chat_model: Deployment,
+    fake_upstream: FakeUpstream,
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    fake_upstream.inject(Fault(status=503, times=20))
+    send(page, "hello")
+    error = page.get_by_test_id("answer-error")
+    expect(error).to_contain_text("모델이 응답하지 못했습니다", timeout=30_000)
+    fake_upstream.reset()
+    page.locator('[data-action="regenerate"]').last.click()
+    expect(page.locator("li.message.assistant").last).to_have_attribute(
+        "data-status", "complete", timeout=15_000
+    )
+
+
+def test_someone_elses_conversation_is_not_found(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    from chatapp.services import conversation_create
+
+    other = conversation_create(user=personas.outsider, model_name="chat-model")
+    sign_in(page, live_daphne, personas.member.email)
+    response = page.goto(f"{live_daphne}/chat/{other.pk}/")
+    assert response is not None
+    assert response.status == 404
