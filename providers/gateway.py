@@ -25,7 +25,6 @@ from providers.errors import GatewayError, ModelNotAllowed, ModelNotFound, Provi
 from providers.http import build_async_client
 from providers.keys import Caller
 from providers.ledger import cost_usd
-from providers.models import UsageRecord
 from providers.router import backoff_seconds, note_failure, order_deployments, plan_request
 from providers.runtime import get_runtime
 from providers.transport import open_stream, send_chat, send_embed
@@ -87,32 +86,32 @@ class Meter:
             self.entry.deployment_id, seconds=latency, tokens=usage.total_tokens, ok=status == "ok"
         )
         runtime.ledger.add(
-            UsageRecord(
-                request_id=self.request_id,
-                attempt=self.attempt,
-                is_final=final,
-                created_at=timezone.now(),
-                virtual_key_id=self.caller.key_id,
-                user_id=self.caller.user_id,
-                department_id=self.caller.department_id,
-                source=self.caller.source,
-                operation=self.operation,
-                model_group=self.model_group,
-                deployment_id=self.entry.deployment_id,
-                provider=self.entry.provider,
-                upstream_model=self.entry.upstream_model,
-                streamed=self.streamed,
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                cached_tokens=usage.cached_tokens,
-                cost_usd=cost_usd(snapshot.prices_for(self.entry), usage),
-                ttft_ms=(self.first_token - self.started) * 1000 if self.first_token else None,
-                latency_ms=latency * 1000,
-                tokens_per_second=tps,
-                status=status,
-                error_class=type(error).__name__ if error else "",
-                http_status=getattr(error, "status", None) if error else 200,
-            )
+            {
+                "request_id": self.request_id,
+                "attempt": self.attempt,
+                "is_final": final,
+                "created_at": timezone.now(),
+                "virtual_key_id": self.caller.key_id,
+                "user_id": self.caller.user_id,
+                "department_id": self.caller.department_id,
+                "source": self.caller.source,
+                "operation": self.operation,
+                "model_group": self.model_group,
+                "deployment_id": self.entry.deployment_id,
+                "provider": self.entry.provider,
+                "upstream_model": self.entry.upstream_model,
+                "streamed": self.streamed,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cached_tokens": usage.cached_tokens,
+                "cost_usd": cost_usd(snapshot.prices_for(self.entry), usage),
+                "ttft_ms": (self.first_token - self.started) * 1000 if self.first_token else None,
+                "latency_ms": latency * 1000,
+                "tokens_per_second": tps,
+                "status": status,
+                "error_class": type(error).__name__ if error else "",
+                "http_status": getattr(error, "status", None) if error else 200,
+            }
         )
 
 

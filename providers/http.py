@@ -18,7 +18,11 @@ def build_async_client() -> httpx.AsyncClient:
             write=30.0,
             pool=10.0,
         ),
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        # Idle connections at least as many as concurrent calls: below that, httpcore's
+        # pool churns connections and its bookkeeping dominates under load.
+        limits=httpx.Limits(
+            max_connections=512, max_keepalive_connections=256, keepalive_expiry=60.0
+        ),
         follow_redirects=False,  # a base URL is set by platform admins; never follow elsewhere
         trust_env=False,
     )

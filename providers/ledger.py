@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
@@ -42,7 +42,7 @@ class LedgerWriter:
     """Buffers rows and writes them in batches from one background thread per process."""
 
     def __init__(self) -> None:
-        self._pending: list[UsageRecord] = []
+        self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         # Held while rows are being written, so a caller's flush_sync returns only once
         # everything added before it (even rows the background thread took) is stored.
@@ -51,7 +51,8 @@ class LedgerWriter:
         self._thread: threading.Thread | None = None
         atexit.register(self.flush_sync)
 
-    def add(self, record: UsageRecord) -> None:
+    def add(self, record: dict[str, Any]) -> None:
+        """``record``: UsageRecord field values; the row object is built when written."""
         with self._lock:
             self._pending.append(record)
             if len(self._pending) > MAX_BUFFERED:
@@ -62,30 +63,35 @@ class LedgerWriter:
         self._wake.set()
 
     def _run(self) -> None:
+        # This thread keeps its database connection between flushes; it is closed
+        # (and reopened on the next flush) only after a failed write.
         while True:
             self._wake.wait()
             time.sleep(settings.LEDGER_FLUSH_MS / 1000)  # let a batch gather
             self._wake.clear()
-            try:
-                self.flush_sync()
-            finally:
+            if self.flush_sync() < 0:
                 close_old_connections()
 
     def flush_sync(self) -> int:
-        with self._lock:
-            rows, self._pending = self._pending, []
-        if not rows:
-            return 0
-        try:
-            UsageRecord.objects.bulk_create(rows, batch_size=500)
-        except DatabaseError:
-            logger.exception(
-                "could not write %s usage rows; keeping them for the next flush", len(rows)
-            )
+        """Write what is buffered; the number of rows written, or -1 if the write failed
+        (the rows then stay buffered for the next flush)."""
+        with self._writing:
             with self._lock:
-                self._pending[:0] = rows
-            return 0
-        return len(rows)
+                rows, self._pending = self._pending, []
+            if not rows:
+                return 0
+            try:
+                UsageRecord.objects.bulk_create(
+                    [UsageRecord(**row) for row in rows], batch_size=500
+                )
+            except DatabaseError:
+                logger.exception(
+                    "could not write %s usage rows; keeping them for the next flush", len(rows)
+                )
+                with self._lock:
+                    self._pending[:0] = rows
+                return -1
+            return len(rows)
 
     @property
     def pending(self) -> int:
