@@ -146,6 +146,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     "user_text": start.user_message.content,
                     "user_parent_id": start.user_message.parent_id,
                     "model": start.assistant_message.model_name,
+                    "title": start.title,
                 },
             },
         )

@@ -31,6 +31,7 @@ class TurnStart:
     assistant_message: Message
     request: ChatRequest
     caller: Caller
+    title: str
 
 
 def caller_for_user(user: User) -> Caller:
@@ -76,7 +77,7 @@ def turn_prepare(
     )
     conversation.refresh_from_db()
     request = prompt_for(conversation, message_path(conversation)[:-1])
-    return TurnStart(user_message, assistant, request, caller_for_user(user))
+    return TurnStart(user_message, assistant, request, caller_for_user(user), conversation.title)
 
 
 async def turn_start(

@@ -120,11 +120,21 @@
     retry.className = "link";
     retry.setAttribute("data-action", "regenerate");
     retry.setAttribute("data-parent-id", el.getAttribute("data-parent-id"));
-    retry.textContent = errorText("retry");
+    var failed = data.status === "error" || data.status === "interrupted";
+    retry.textContent = errorText(failed ? "retry" : "regenerate");
     meta.appendChild(retry);
   }
 
+  function showTitle(title) {
+    var input = document.getElementById("conversation-title");
+    if (title && input && !input.value) { input.value = title; }
+    var current = document.querySelector(".conversation-list li.current a");
+    if (title && current) { current.textContent = title; }
+    if (title) { document.title = title; }
+  }
+
   function onStarted(event) {
+    showTitle(event.title);
     addUserMessage(event.user_message_id, event.user_text || "", event.user_parent_id);
     var el = addAnswer(event.message_id, event.user_message_id);
     if (!streams[event.message_id]) { trackStream(event.message_id, el, 0); }
