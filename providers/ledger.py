@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 
 from providers.models import UsageRecord
 
@@ -49,6 +49,7 @@ class LedgerWriter:
         self._writing = threading.Lock()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stopping = False
         atexit.register(self.flush_sync)
 
     def add(self, record: dict[str, Any]) -> None:
@@ -65,12 +66,23 @@ class LedgerWriter:
     def _run(self) -> None:
         # This thread keeps its database connection between flushes; it is closed
         # (and reopened on the next flush) only after a failed write.
-        while True:
+        while not self._stopping:
             self._wake.wait()
             time.sleep(settings.LEDGER_FLUSH_MS / 1000)  # let a batch gather
             self._wake.clear()
             if self.flush_sync() < 0:
                 close_old_connections()
+        connection.close()
+
+    def stop(self) -> None:
+        """Write what is buffered and end the writer thread (closing its connection)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._stopping = False
+        self.flush_sync()
 
     def flush_sync(self) -> int:
         """Write what is buffered; the number of rows written, or -1 if the write failed

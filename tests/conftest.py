@@ -167,3 +167,12 @@ def _fresh_gateway_state() -> Iterator[None]:
     runtime.stats = RoutingStats()
     yield
     runtime.forget_config()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ledger_writer_stopped_at_the_end(django_db_setup: None) -> Iterator[None]:
+    """The ledger's writer thread holds a connection; end it before the test database goes."""
+    yield
+    from providers.runtime import get_runtime
+
+    get_runtime().ledger.stop()
