@@ -9,6 +9,7 @@ every ``RELAY_SECONDS``), to Redis for late joiners, and to the database every
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 RELAY_SECONDS = 0.05
 PERSIST_SECONDS = 1.0
 PERSIST_CHARS = 2000
+HEARTBEAT_SECONDS = 30.0  # even when the model is silent (see chatapp.tasks.STALE_SECONDS)
 
 
 @dataclass
@@ -88,6 +90,14 @@ async def generate_answer(
             progress.persisted += len(text)
             progress.last_store = now
 
+    async def heartbeat() -> None:
+        # Proves this process is alive while the model is silent (chatapp.tasks sweeps
+        # answers without a heartbeat into "interrupted").
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await sync_to_async(assistant_text_append)(message_id, "")
+
+    beating = asyncio.ensure_future(heartbeat())
     chunks = gateway.astream(request, caller)
     try:
         async for chunk in chunks:
@@ -105,6 +115,7 @@ async def generate_answer(
         status, error_code = Message.Status.ERROR, exc.code
         logger.info("generation %s failed: %s", message_id, exc.message)
     finally:
+        beating.cancel()
         await chunks.aclose()
     await relay(force=True)
     cost = Decimal(0)

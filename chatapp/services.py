@@ -114,14 +114,13 @@ def assistant_message_start(
 
 
 def assistant_text_append(message_id: int, text: str) -> None:
-    """Append a batch of streamed text in SQL, never rewriting what is stored (R20)."""
-    if not text:
-        return
+    """Append a batch of streamed text in SQL, never rewriting what is stored (R20).
+    An empty batch only refreshes the heartbeat."""
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE chatapp_message SET content = content || %s, heartbeat_at = now() "
-            "WHERE id = %s AND status = %s",
-            [text, message_id, Message.Status.STREAMING],
+            "WHERE id = %s AND status IN (%s, %s)",
+            [text, message_id, Message.Status.STREAMING, Message.Status.INTERRUPTED],
         )
 
 
@@ -139,7 +138,8 @@ def assistant_message_finish(
 ) -> Message:
     """Store the last text and the outcome in one transaction, once."""
     message = Message.objects.select_for_update().get(pk=message_id)
-    if message.status != Message.Status.STREAMING:
+    # A sweep may have marked a slow answer interrupted while its generator lived on.
+    if message.status not in (Message.Status.STREAMING, Message.Status.INTERRUPTED):
         return message
     if tail:
         assistant_text_append(message_id, tail)

@@ -166,6 +166,7 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = "Asia/Seoul"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "chatapp.worker_heartbeat", "schedule": 30.0},
+    "mark-interrupted-answers": {"task": "chatapp.mark_interrupted_answers", "schedule": 60.0},
 }
 
 # --- Auth ------------------------------------------------------------------
