@@ -40,14 +40,34 @@ def message_path(conversation: Conversation) -> list[Message]:
     return path
 
 
-def sibling_positions(
+def branch_leaf(message: Message) -> Message:
+    """The newest leaf under ``message``: where the branch through it currently ends."""
+    node = message
+    while True:
+        child = node.children.order_by("-created_at", "-id").first()
+        if child is None:
+            return node
+        node = child
+
+
+def sibling_neighbours(
     conversation: Conversation, path: list[Message]
-) -> dict[int, tuple[int, int]]:
-    """For each message on the path: its 1-based position among its siblings, and their count
-    (the "2 / 3" navigation of regenerations and edits)."""
+) -> dict[int, dict[str, int | None]]:
+    """For each message on the path: its 1-based position among its siblings (the
+    regenerations and edits), their count, and the previous and next sibling."""
     siblings: dict[int | None, list[int]] = {}
     for message_id, parent_id in conversation.messages.order_by("created_at", "id").values_list(
         "id", "parent_id"
     ):
         siblings.setdefault(parent_id, []).append(message_id)
-    return {m.pk: (siblings[m.parent_id].index(m.pk) + 1, len(siblings[m.parent_id])) for m in path}
+    result: dict[int, dict[str, int | None]] = {}
+    for m in path:
+        ids = siblings[m.parent_id]
+        i = ids.index(m.pk)
+        result[m.pk] = {
+            "position": i + 1,
+            "count": len(ids),
+            "previous": ids[i - 1] if i > 0 else None,
+            "next": ids[i + 1] if i + 1 < len(ids) else None,
+        }
+    return result

@@ -184,3 +184,11 @@ def streaming_messages_mark_interrupted(
             heartbeat_at__lt=timezone.now() - timedelta(seconds=stale_seconds)
         )
     return queryset.update(status=Message.Status.INTERRUPTED, completed_at=timezone.now())
+
+
+@transaction.atomic
+def conversation_branch_select(conversation: Conversation, *, leaf: Message) -> Conversation:
+    """Show the branch that ends at ``leaf`` (after choosing a sibling)."""
+    conversation.current_leaf = leaf
+    conversation.save(update_fields=["current_leaf"])
+    return conversation

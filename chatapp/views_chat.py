@@ -15,8 +15,14 @@ from chatapp.forms import ConversationCreateForm, ConversationRenameForm
 from chatapp.models import Conversation, Message
 from chatapp.permissions import access_conversation, access_message
 from chatapp.rendering import render_markdown
-from chatapp.selectors import conversation_list_for_user, message_path, sibling_positions
+from chatapp.selectors import (
+    branch_leaf,
+    conversation_list_for_user,
+    message_path,
+    sibling_neighbours,
+)
 from chatapp.services import (
+    conversation_branch_select,
     conversation_create,
     conversation_delete,
     conversation_restore,
@@ -93,12 +99,12 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
 def conversation_page(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = _conversation_or_404(request, conversation_id)
     path = message_path(conversation)
-    positions = sibling_positions(conversation, path)
+    neighbours = sibling_neighbours(conversation, path)
     turns = [
         {
             "message": m,
             "html": rendered_answer(m) if m.role == Message.Role.ASSISTANT else "",
-            "position": positions.get(m.pk, (1, 1)),
+            "siblings": neighbours[m.pk],
         }
         for m in path
     ]
@@ -132,6 +138,18 @@ def conversation_action(request: HttpRequest, conversation_id: int, action: str)
         return redirect("home")
     elif action == "restore":
         conversation_restore(conversation)
+    elif action == "model":
+        model = request.POST.get("model", "")
+        if model in _model_names(_user(request)):
+            conversation_update(conversation, model_name=model)
+        else:
+            messages.error(request, _("Choose a model you may use."))
+    elif action == "branch":
+        try:
+            chosen = access_message(conversation, request.POST.get("message_id"))
+        except AccessDenied:
+            raise Http404 from None
+        conversation_branch_select(conversation, leaf=branch_leaf(chosen))
     else:
         raise Http404
     return redirect("chat:conversation", conversation_id=conversation.pk)

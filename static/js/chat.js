@@ -134,6 +134,7 @@
   }
 
   function onStarted(event) {
+    if (reloadOnStart) { location.reload(); return; }  // show the new branch
     showTitle(event.title);
     addUserMessage(event.user_message_id, event.user_text || "", event.user_parent_id);
     var el = addAnswer(event.message_id, event.user_message_id);
@@ -232,12 +233,42 @@
     });
   }
 
+  var reloadOnStart = false;
+
   list.addEventListener("click", function (event) {
-    var button = event.target.closest('[data-action="regenerate"]');
-    if (button) {
+    var button = event.target.closest("[data-action]");
+    if (!button) { return; }
+    var action = button.getAttribute("data-action");
+    var li = button.closest("li.message");
+    if (action === "regenerate") {
       request({type: "regenerate", message_id: Number(button.getAttribute("data-parent-id"))});
+    } else if (action === "copy" && li && navigator.clipboard) {
+      navigator.clipboard.writeText(li.querySelector(".bubble").innerText);
+    } else if (action === "edit" && li) {
+      startEdit(li, button.getAttribute("data-parent-id"));
     }
   });
+
+  // Editing a question forks the conversation: the edit is a sibling of the original.
+  function startEdit(li, parentId) {
+    var bubble = li.querySelector(".bubble");
+    if (li.querySelector("textarea")) { return; }
+    var box = document.createElement("textarea");
+    box.value = bubble.innerText;
+    box.rows = 3;
+    box.setAttribute("data-testid", "edit-text");
+    var save = document.createElement("button");
+    save.type = "button";
+    save.className = "primary small";
+    save.setAttribute("data-testid", "edit-save");
+    save.textContent = sendButton.textContent;
+    save.addEventListener("click", function () {
+      if (!box.value.trim()) { return; }
+      reloadOnStart = true;
+      request({type: "send", text: box.value, parent_id: parentId ? Number(parentId) : null});
+    });
+    bubble.after(box, save);
+  }
 
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && Object.keys(streams).length) { stopAll(); }

@@ -8,7 +8,12 @@ import pytest
 from django.utils import timezone
 
 from chatapp.models import Message
-from chatapp.selectors import conversation_list_for_user, message_path, sibling_positions
+from chatapp.selectors import (
+    branch_leaf,
+    conversation_list_for_user,
+    message_path,
+    sibling_neighbours,
+)
 from chatapp.services import (
     assistant_message_finish,
     assistant_message_start,
@@ -45,8 +50,10 @@ def test_edits_and_regenerations_are_siblings_on_a_tree(personas: Personas) -> N
     edited = user_message_add(conversation, text="first, edited", parent=None)
     conversation.refresh_from_db()
     assert [m.content for m in message_path(conversation)] == ["first, edited"]
-    positions = sibling_positions(conversation, message_path(conversation))
-    assert positions[edited.pk] == (2, 2)
+    neighbours = sibling_neighbours(conversation, message_path(conversation))
+    assert neighbours[edited.pk] == {"position": 2, "count": 2, "previous": first.pk, "next": None}
+    # choosing the first version again shows its branch down to its answer
+    assert branch_leaf(first) == answer
 
 
 def test_a_crashed_generation_is_marked_interrupted_not_complete(personas: Personas) -> None:

@@ -156,3 +156,34 @@ def test_someone_elses_conversation_is_not_found(
     response = page.goto(f"{live_daphne}/chat/{other.pk}/")
     assert response is not None
     assert response.status == 404
+
+
+def test_regenerate_edit_and_move_between_versions(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    send(page, "첫 번째 질문")
+    answers = page.locator("li.message.assistant")
+    expect(answers.last).to_have_attribute("data-status", "complete", timeout=15_000)
+    # regenerate: a second version of the answer
+    page.locator('li.message.assistant [data-action="regenerate"]').last.click()
+    expect(answers).to_have_count(2, timeout=15_000)
+    expect(answers.last).to_have_attribute("data-status", "complete", timeout=15_000)
+    page.reload()
+    nav = page.locator("li.message.assistant").get_by_test_id("sibling-nav")
+    expect(nav).to_contain_text("2 / 2")
+    nav.get_by_role("button").first.click()
+    expect(page.locator("li.message.assistant").get_by_test_id("sibling-nav")).to_contain_text(
+        "1 / 2"
+    )
+    # edit the question: a new branch with its own answer
+    page.get_by_test_id("edit-message").first.click()
+    page.get_by_test_id("edit-text").fill("고친 질문")
+    page.get_by_test_id("edit-save").click()
+    expect(page.locator("li.message.user .bubble")).to_have_text("고친 질문", timeout=15_000)
+    expect(page.locator("li.message.assistant").last).to_have_attribute(
+        "data-status", "complete", timeout=15_000
+    )
+    expect(page.locator("li.message.assistant .bubble").last).to_have_text("Echo: 고친 질문")
+    expect(page.locator("li.message.user").get_by_test_id("sibling-nav")).to_contain_text("2 / 2")
