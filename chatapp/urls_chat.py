@@ -10,5 +10,10 @@ urlpatterns = [
     path("bin/", views_chat.conversation_bin, name="bin"),
     path("<int:conversation_id>/", views_chat.conversation_page, name="conversation"),
     path("<int:conversation_id>/m/<int:message_id>/", views_chat.message_html, name="message"),
+    path(
+        "<int:conversation_id>/m/<int:message_id>/artifact/<int:index>/",
+        views_chat.message_artifact,
+        name="artifact",
+    ),
     path("<int:conversation_id>/<slug:action>/", views_chat.conversation_action, name="action"),
 ]

@@ -9,8 +9,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from chatapp.artifacts import ARTIFACT_CSP, artifact_document
 from chatapp.forms import ConversationCreateForm, ConversationRenameForm
 from chatapp.models import Conversation, Message
 from chatapp.permissions import access_conversation, access_message
@@ -200,3 +202,25 @@ def message_html(request: HttpRequest, conversation_id: int, message_id: int) ->
             "error_code": message.error_code,
         }
     )
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def message_artifact(
+    request: HttpRequest, conversation_id: int, message_id: int, index: int
+) -> HttpResponse:
+    """One HTML or SVG block of an answer, for the sandboxed artifact panel."""
+    conversation = _conversation_or_404(request, conversation_id)
+    try:
+        message = access_message(conversation, message_id)
+    except AccessDenied:
+        raise Http404 from None
+    document = artifact_document(message.content, index)
+    if document is None:
+        raise Http404
+    content_type, body = document
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Security-Policy"] = ARTIFACT_CSP
+    response["Cache-Control"] = "private, no-store"
+    return response

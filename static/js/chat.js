@@ -86,7 +86,9 @@
     var fresh = sliceFrom(event.text, stream.length - event.offset);
     if (!fresh) { return; }
     var target = stream.el.querySelector(".streaming-text");
-    if (target) { target.textContent += fresh; }
+    // A new text node per batch: appending never copies what is already shown,
+    // so a long answer costs the browser linear, not quadratic, work.
+    if (target) { target.appendChild(document.createTextNode(fresh)); }
     stream.length += codePoints(fresh);
     list.lastElementChild.scrollIntoView({block: "end"});
   }
@@ -106,6 +108,7 @@
   function finishAnswer(el, data) {
     el.setAttribute("data-status", data.status);
     el.querySelector(".bubble").innerHTML = data.html;  // sanitised on the server
+    addArtifactButtons(el.parentNode);
     var meta = el.querySelector(".meta");
     meta.textContent = data.meta;  // figures worded by the server in the reader's language
     if (data.status === "error" || data.status === "interrupted") {
@@ -273,6 +276,41 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape" && Object.keys(streams).length) { stopAll(); }
   });
+
+  // Artifacts: HTML and SVG blocks open in a sandboxed side panel, code next to it.
+  var panel = document.getElementById("artifact-panel");
+  var frame = document.getElementById("artifact-frame");
+
+  function addArtifactButtons(scope) {
+    scope.querySelectorAll("li.message.assistant .md-code").forEach(function (block) {
+      var lang = block.querySelector(".md-code-lang");
+      var name = lang ? lang.textContent.trim().toLowerCase() : "";
+      if (["html", "svg", "xml"].indexOf(name) < 0 || block.querySelector(".md-artifact")) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-artifact";
+      button.setAttribute("data-testid", "open-artifact");
+      button.textContent = errorText("open-artifact");
+      block.querySelector(".md-code-head").appendChild(button);
+    });
+  }
+
+  list.addEventListener("click", function (event) {
+    var button = event.target.closest(".md-artifact");
+    if (!button) { return; }
+    var li = button.closest("li.message");
+    var blocks = Array.from(li.querySelectorAll(".md-code"));
+    var block = button.closest(".md-code");
+    var index = blocks.indexOf(block);
+    frame.src = messageUrl + li.getAttribute("data-message-id") + "/artifact/" + index + "/";
+    document.getElementById("artifact-code").textContent = block.querySelector("pre").innerText;
+    panel.hidden = false;
+  });
+  document.getElementById("artifact-close").addEventListener("click", function () {
+    panel.hidden = true;
+    frame.src = "about:blank";
+  });
+  addArtifactButtons(document);
 
   // Answers still streaming when the page was rendered resume where the page left off.
   list.querySelectorAll('li[data-status="streaming"]').forEach(function (li) {

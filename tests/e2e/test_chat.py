@@ -187,3 +187,25 @@ def test_regenerate_edit_and_move_between_versions(
     )
     expect(page.locator("li.message.assistant .bubble").last).to_have_text("Echo: 고친 질문")
     expect(page.locator("li.message.user").get_by_test_id("sibling-nav")).to_contain_text("2 / 2")
+
+
+def test_an_html_answer_opens_as_a_sandboxed_artifact(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    page.get_by_test_id("composer-text").fill(
+        "\n```html\n<p id=\"out\">before</p><script>document.getElementById('out').textContent = "
+        "'ran:' + (function () { try { return parent.document.title; }"
+        " catch (e) { return 'blocked'; } })()"
+        "</script>\n```\n"
+    )
+    page.get_by_test_id("composer-text").press("Enter")
+    expect(page.locator("li.message.assistant").last).to_have_attribute(
+        "data-status", "complete", timeout=15_000
+    )
+    page.get_by_test_id("open-artifact").click()
+    expect(page.get_by_test_id("artifact-panel")).to_be_visible()
+    artifact = page.frame_locator("#artifact-frame")
+    # the document's own script runs, but it cannot reach the page around it
+    expect(artifact.locator("#out")).to_have_text("ran:blocked")
