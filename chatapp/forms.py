@@ -24,3 +24,28 @@ class ConversationCreateForm(forms.Form):
 
 class ConversationRenameForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
+
+
+class PromptTemplateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    body = forms.CharField(
+        label=_("Prompt"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Write {{name}} where the user fills something in."),
+    )
+    scope = forms.ChoiceField(label=_("Shared with"))
+
+    def __init__(self, *args: Any, may_share_org_wide: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from chatapp.models import PromptTemplate
+
+        choices = [
+            (PromptTemplate.Scope.PRIVATE, PromptTemplate.Scope.PRIVATE.label),
+            (PromptTemplate.Scope.DEPARTMENT, PromptTemplate.Scope.DEPARTMENT.label),
+        ]
+        if may_share_org_wide:
+            choices.append(
+                (PromptTemplate.Scope.ORGANIZATION, PromptTemplate.Scope.ORGANIZATION.label)
+            )
+        self.fields["scope"].choices = choices  # type: ignore[attr-defined]

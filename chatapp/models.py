@@ -90,3 +90,37 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} #{self.pk} ({self.status})"
+
+
+class PromptTemplate(models.Model):
+    """A reusable prompt with ``{{variables}}``, private, shared with a department (and its
+    sub-departments) or with the whole organization."""
+
+    class Scope(models.TextChoices):
+        PRIVATE = "private", _("only me")
+        DEPARTMENT = "department", _("my department")
+        ORGANIZATION = "organization", _("everyone")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="prompt_templates"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("prompt"))
+    scope = models.CharField(
+        _("shared with"), max_length=16, choices=Scope.choices, default=Scope.PRIVATE
+    )
+    department = models.ForeignKey(
+        "orgs.Department", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("prompt template")
+        verbose_name_plural = _("prompt templates")
+        ordering = ("title",)
+
+    def __str__(self) -> str:
+        return self.title

@@ -8,6 +8,12 @@ app_name = "chat"
 urlpatterns = [
     path("new/", views_chat.conversation_new, name="new"),
     path("bin/", views_chat.conversation_bin, name="bin"),
+    path("templates/", views_chat.prompt_templates, name="templates"),
+    path(
+        "templates/<int:template_id>/delete/",
+        views_chat.prompt_template_delete,
+        name="template_delete",
+    ),
     path("<int:conversation_id>/", views_chat.conversation_page, name="conversation"),
     path("<int:conversation_id>/m/<int:message_id>/", views_chat.message_html, name="message"),
     path(

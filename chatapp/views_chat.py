@@ -13,8 +13,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from chatapp.artifacts import ARTIFACT_CSP, artifact_document
-from chatapp.forms import ConversationCreateForm, ConversationRenameForm
-from chatapp.models import Conversation, Message
+from chatapp.forms import ConversationCreateForm, ConversationRenameForm, PromptTemplateForm
+from chatapp.models import Conversation, Message, PromptTemplate
 from chatapp.permissions import access_conversation, access_message
 from chatapp.rendering import render_markdown
 from chatapp.selectors import (
@@ -30,9 +30,11 @@ from chatapp.services import (
     conversation_restore,
     conversation_update,
 )
+from chatapp.templates_prompts import prompt_template_create, prompt_template_list_for_user
 from chatapp.turns import caller_for_user
 from orgs.errors import AccessDenied
 from orgs.models import User
+from orgs.permissions import is_platform_admin
 from providers import gateway
 
 
@@ -118,6 +120,7 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
             "conversation": conversation,
             "turns": turns,
             "models": _model_names(_user(request)),
+            "templates": prompt_template_list_for_user(_user(request)),
         },
     )
 
@@ -224,3 +227,31 @@ def message_artifact(
     response["Content-Security-Policy"] = ARTIFACT_CSP
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+def prompt_templates(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = PromptTemplateForm(request.POST or None, may_share_org_wide=is_platform_admin(user))
+    if request.method == "POST" and form.is_valid():
+        prompt_template_create(owner=user, **form.cleaned_data)
+        messages.success(request, _("Template saved."))
+        return redirect("chat:templates")
+    return render(
+        request,
+        "chat/templates.html",
+        {
+            **_sidebar(request),
+            "form": form,
+            "templates": prompt_template_list_for_user(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def prompt_template_delete(request: HttpRequest, template_id: int) -> HttpResponse:
+    deleted, _count = PromptTemplate.objects.filter(pk=template_id, owner=_user(request)).delete()
+    if not deleted:
+        raise Http404
+    return redirect("chat:templates")

@@ -277,6 +277,55 @@
     if (event.key === "Escape" && Object.keys(streams).length) { stopAll(); }
   });
 
+  // Prompt templates: {{variables}} are asked for in a small form, then filled in.
+  var templateSelect = document.getElementById("template-select");
+  var templateForm = document.getElementById("template-form");
+  var templateFields = document.getElementById("template-fields");
+  var templateBody = "";
+
+  function templateVariables(body) {
+    var names = [];
+    var pattern = /\{\{\s*([^{}\n]{1,40}?)\s*\}\}/g;
+    var match;
+    while ((match = pattern.exec(body)) !== null) {
+      if (names.indexOf(match[1]) < 0) { names.push(match[1]); }
+    }
+    return names;
+  }
+
+  if (templateSelect) {
+    templateSelect.addEventListener("change", function () {
+      var option = templateSelect.selectedOptions[0];
+      templateBody = option ? option.getAttribute("data-body") || "" : "";
+      templateFields.textContent = "";
+      var names = templateVariables(templateBody);
+      if (!names.length) { textarea.value = templateBody; templateForm.hidden = true; return; }
+      names.forEach(function (name) {
+        var label = document.createElement("label");
+        label.textContent = name;
+        var input = document.createElement("input");
+        input.type = "text";
+        input.setAttribute("data-variable", name);
+        label.appendChild(input);
+        templateFields.appendChild(label);
+      });
+      templateForm.hidden = false;
+      templateFields.querySelector("input").focus();
+    });
+    document.getElementById("template-insert").addEventListener("click", function () {
+      var values = {};
+      templateFields.querySelectorAll("input[data-variable]").forEach(function (input) {
+        values[input.getAttribute("data-variable")] = input.value;
+      });
+      textarea.value = templateBody.replace(/\{\{\s*([^{}\n]{1,40}?)\s*\}\}/g, function (all, name) {
+        return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : all;
+      });
+      templateForm.hidden = true;
+      templateSelect.value = "";
+      textarea.focus();
+    });
+  }
+
   // Artifacts: HTML and SVG blocks open in a sandboxed side panel, code next to it.
   var panel = document.getElementById("artifact-panel");
   var frame = document.getElementById("artifact-frame");

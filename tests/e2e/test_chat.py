@@ -209,3 +209,19 @@ def test_an_html_answer_opens_as_a_sandboxed_artifact(
     artifact = page.frame_locator("#artifact-frame")
     # the document's own script runs, but it cannot reach the page around it
     expect(artifact.locator("#out")).to_have_text("ran:blocked")
+
+
+def test_a_template_with_variables_fills_the_composer(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    from chatapp.templates_prompts import prompt_template_create
+
+    prompt_template_create(
+        owner=personas.member, title="안내 메일", body="{{고객명}}님께 보낼 메일", scope="private"
+    )
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    page.get_by_test_id("template-select").select_option(label="안내 메일")
+    page.get_by_test_id("template-form").locator("input").fill("김민수")
+    page.get_by_test_id("template-insert").click()
+    expect(page.get_by_test_id("composer-text")).to_have_value("김민수님께 보낼 메일")
