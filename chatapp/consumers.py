@@ -107,7 +107,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 await self._send_turn(conversation, content)
             elif kind == "regenerate":
                 parent = await self._message(conversation, content.get("message_id"))
-                await turn_start(conversation, user=self.scope["user"], text=None, parent=parent)
+                await self._start(conversation, text=None, parent=parent)
             elif kind == "resume":
                 await self._resume(conversation, content)
             elif kind == "stop":
@@ -133,6 +133,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             return
         parent_id = content.get("parent_id")
         parent = await self._message(conversation, parent_id) if parent_id else None
+        await self._start(conversation, text=text, parent=parent)
+
+    async def _start(
+        self, conversation: Conversation, *, text: str | None, parent: Message | None
+    ) -> None:
+        """Start an answer and tell every tab on the conversation."""
         start = await turn_start(conversation, user=self.scope["user"], text=text, parent=parent)
         await self.channel_layer.group_send(
             self.group,

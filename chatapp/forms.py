@@ -49,3 +49,20 @@ class PromptTemplateForm(forms.Form):
                 (PromptTemplate.Scope.ORGANIZATION, PromptTemplate.Scope.ORGANIZATION.label)
             )
         self.fields["scope"].choices = choices  # type: ignore[attr-defined]
+
+
+class ComparisonForm(forms.Form):
+    prompt = forms.CharField(
+        label=_("Prompt"), max_length=20_000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    models = forms.MultipleChoiceField(label=_("Models"), widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args: Any, model_names: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["models"].choices = [(name, name) for name in model_names]  # type: ignore[attr-defined]
+
+    def clean_models(self) -> list[str]:
+        chosen: list[str] = list(self.cleaned_data["models"])
+        if not 2 <= len(chosen) <= 4:
+            raise forms.ValidationError(_("Choose two to four models."))
+        return chosen

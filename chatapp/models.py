@@ -23,6 +23,10 @@ class Conversation(models.Model):
         "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     total_cost_usd = models.DecimalField(max_digits=14, decimal_places=8, default=0)
+    # A column of a side-by-side comparison (kept out of the sidebar).
+    comparison = models.ForeignKey(
+        "Comparison", on_delete=models.CASCADE, null=True, blank=True, related_name="columns"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -124,3 +128,24 @@ class PromptTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Comparison(models.Model):
+    """One prompt sent to two to four models side by side; each column is a conversation.
+    The user's pick is kept for a later leaderboard."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comparisons"
+    )
+    prompt = models.TextField(_("prompt"))
+    winner_model = models.CharField(max_length=200, blank=True)
+    voted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("comparison")
+        verbose_name_plural = _("comparisons")
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.winner_model or '-'}"

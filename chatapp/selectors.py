@@ -17,7 +17,9 @@ def conversation_list_for_user(
 ) -> QuerySet[Conversation]:
     """The sidebar: pinned first, then most recent. Search looks in titles and in the
     text of every message (trigram indexes; Korean and English alike)."""
-    conversations = Conversation.objects.filter(user=user, deleted_at__isnull=not deleted)
+    conversations = Conversation.objects.filter(
+        user=user, deleted_at__isnull=not deleted, comparison__isnull=True
+    )
     if not deleted:
         conversations = conversations.filter(archived=archived)
     if search:

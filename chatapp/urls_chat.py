@@ -8,6 +8,9 @@ app_name = "chat"
 urlpatterns = [
     path("new/", views_chat.conversation_new, name="new"),
     path("bin/", views_chat.conversation_bin, name="bin"),
+    path("compare/", views_chat.comparison_new, name="compare"),
+    path("compare/<int:comparison_id>/", views_chat.comparison_page, name="comparison"),
+    path("compare/<int:comparison_id>/vote/", views_chat.comparison_vote_view, name="compare_vote"),
     path("templates/", views_chat.prompt_templates, name="templates"),
     path(
         "templates/<int:template_id>/delete/",

@@ -13,8 +13,14 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from chatapp.artifacts import ARTIFACT_CSP, artifact_document
-from chatapp.forms import ConversationCreateForm, ConversationRenameForm, PromptTemplateForm
-from chatapp.models import Conversation, Message, PromptTemplate
+from chatapp.comparisons import comparison_create, comparison_vote
+from chatapp.forms import (
+    ComparisonForm,
+    ConversationCreateForm,
+    ConversationRenameForm,
+    PromptTemplateForm,
+)
+from chatapp.models import Comparison, Conversation, Message, PromptTemplate
 from chatapp.permissions import access_conversation, access_message
 from chatapp.rendering import render_markdown
 from chatapp.selectors import (
@@ -255,3 +261,63 @@ def prompt_template_delete(request: HttpRequest, template_id: int) -> HttpRespon
     if not deleted:
         raise Http404
     return redirect("chat:templates")
+
+
+@login_required
+def comparison_new(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = ComparisonForm(request.POST or None, model_names=_model_names(user))
+    if request.method == "POST" and form.is_valid():
+        comparison = comparison_create(
+            user=user, prompt=form.cleaned_data["prompt"], models=form.cleaned_data["models"]
+        )
+        return redirect("chat:comparison", comparison_id=comparison.pk)
+    return render(request, "chat/compare_new.html", {**_sidebar(request), "form": form})
+
+
+def _comparison_or_404(request: HttpRequest, comparison_id: int) -> Comparison:
+    comparison = Comparison.objects.filter(pk=comparison_id, user=_user(request)).first()
+    if comparison is None:
+        raise Http404
+    return comparison
+
+
+@login_required
+@require_GET
+def comparison_page(request: HttpRequest, comparison_id: int) -> HttpResponse:
+    comparison = _comparison_or_404(request, comparison_id)
+    columns = []
+    for column in comparison.columns.order_by("id"):
+        path = message_path(column)
+        question = path[0] if path else None
+        answer = path[1] if len(path) > 1 else None
+        columns.append(
+            {
+                "conversation": column,
+                "question": question,
+                "answer": answer,
+                "html": rendered_answer(answer) if answer is not None else "",
+                "meta": answer_meta(answer) if answer is not None else "",
+            }
+        )
+    return render(
+        request,
+        "chat/compare.html",
+        {
+            **_sidebar(request),
+            "comparison": comparison,
+            "columns": columns,
+        },
+    )
+
+
+@login_required
+@require_POST
+def comparison_vote_view(request: HttpRequest, comparison_id: int) -> HttpResponse:
+    comparison = _comparison_or_404(request, comparison_id)
+    try:
+        comparison_vote(comparison, model_name=request.POST.get("model", ""))
+    except ValueError:
+        raise Http404 from None
+    messages.success(request, _("Thanks: your pick is recorded."))
+    return redirect("chat:comparison", comparison_id=comparison.pk)

@@ -89,3 +89,19 @@ def test_search_finds_korean_in_titles_and_content(personas: Personas) -> None:
     user_message_add(other, text="연차휴가 이월 규정", parent=None)
     assert list(conversation_list_for_user(personas.member, search="이월")) == [conversation]
     assert list(conversation_list_for_user(personas.member, search="없음")) == []
+
+
+def test_a_comparison_needs_two_to_four_models_and_keeps_one_pick(personas: Personas) -> None:
+    from chatapp.comparisons import comparison_create, comparison_vote
+    from chatapp.forms import ComparisonForm
+
+    form = ComparisonForm({"prompt": "p", "models": ["a"]}, model_names=["a", "b"])
+    assert not form.is_valid()
+    comparison = comparison_create(user=personas.member, prompt="비교", models=["a", "b"])
+    assert comparison.columns.count() == 2
+    assert not conversation_list_for_user(personas.member).exists()
+    comparison_vote(comparison, model_name="b")
+    with pytest.raises(ValueError, match="not a model"):
+        comparison_vote(comparison, model_name="zzz")
+    comparison.refresh_from_db()
+    assert comparison.winner_model == "b"

@@ -225,3 +225,31 @@ def test_a_template_with_variables_fills_the_composer(
     page.get_by_test_id("template-form").locator("input").fill("김민수")
     page.get_by_test_id("template-insert").click()
     expect(page.get_by_test_id("composer-text")).to_have_value("김민수님께 보낼 메일")
+
+
+def test_side_by_side_comparison_streams_both_and_records_the_pick(
+    page: Page, live_daphne: str, personas: Personas, deployment_factory: Callable[..., Deployment]
+) -> None:
+    from chatapp.models import Comparison
+
+    deployment_factory("model-a", upstream_model="a-up")
+    deployment_factory("model-b", upstream_model="b-up")
+    sign_in(page, live_daphne, personas.member.email)
+    page.get_by_test_id("compare-link").click()
+    page.fill("textarea[name=prompt]", "두 모델을 비교해 보자")
+    page.check("input[value=model-a]")
+    page.check("input[value=model-b]")
+    page.get_by_test_id("compare-form").locator("button[type=submit]").click()
+    columns = page.get_by_test_id("compare-column")
+    expect(columns).to_have_count(2)
+    for i in range(2):
+        expect(columns.nth(i)).to_have_attribute("data-status", "complete", timeout=15_000)
+        expect(columns.nth(i).locator(".bubble")).to_have_text("Echo: 두 모델을 비교해 보자")
+        expect(columns.nth(i).get_by_test_id("compare-meta")).to_contain_text("ms")
+    columns.nth(1).get_by_test_id("vote").click()
+    expect(page.get_by_test_id("compare-column").nth(1).get_by_test_id("vote")).to_have_class(
+        "small primary"
+    )
+    assert Comparison.objects.get().winner_model == "model-b"
+    # the columns stay out of the conversation list
+    expect(page.get_by_test_id("conversation-list")).not_to_contain_text("두 모델을")
