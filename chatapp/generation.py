@@ -2,8 +2,9 @@
 
 Runs as a task of the web process, independent of any socket: a dropped
 connection loses nothing, every tab on the conversation sees the same stream,
-and any of them can stop it. Text goes to the clients as it arrives (batched
-every ``RELAY_SECONDS``), to Redis for late joiners, and to the database every
+and any of them can stop it (noticed within ``STOP_CHECK_SECONDS``). Text goes
+to the clients as it arrives (batched every ``RELAY_SECONDS``), to Redis for
+late joiners, and to the database every
 ``PERSIST_SECONDS`` or ``PERSIST_CHARS``; the outcome is stored once, at the end.
 """
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 RELAY_SECONDS = 0.05
+STOP_CHECK_SECONDS = 0.5
 PERSIST_SECONDS = 1.0
 PERSIST_CHARS = 2000
 HEARTBEAT_SECONDS = 30.0  # even when the model is silent (see chatapp.tasks.STALE_SECONDS)
@@ -98,6 +100,7 @@ async def generate_answer(
             await sync_to_async(assistant_text_append)(message_id, "")
 
     beating = asyncio.ensure_future(heartbeat())
+    last_stop_check = 0.0
     chunks = gateway.astream(request, caller)
     try:
         async for chunk in chunks:
@@ -108,9 +111,12 @@ async def generate_answer(
             if chunk.usage is not None:
                 usage = chunk.usage
             await relay()
-            if await stop_requested(message_id):
-                status = Message.Status.STOPPED
-                break
+            now = time.monotonic()
+            if now - last_stop_check >= STOP_CHECK_SECONDS:
+                last_stop_check = now
+                if await stop_requested(message_id):
+                    status = Message.Status.STOPPED
+                    break
     except GatewayError as exc:
         status, error_code = Message.Status.ERROR, exc.code
         logger.info("generation %s failed: %s", message_id, exc.message)
