@@ -32,6 +32,7 @@ from providers.types import (
     ChatChunk,
     ChatRequest,
     ChatResponse,
+    DeploymentTarget,
     EmbeddingRequest,
     EmbeddingResponse,
     ModelInfo,
@@ -176,6 +177,43 @@ async def _attempts(
     raise last_error or ModelNotFound("No deployment could serve the request")
 
 
+def _metered(
+    runtime: GatewayRuntime,
+    snapshot: Snapshot,
+    plan: Plan,
+    caller: Caller,
+    operation: str,
+    send: Callable[[DeploymentEntry, float], Awaitable[T]],
+    usage_of: Callable[[T], Usage],
+) -> Callable[[DeploymentEntry, int], Awaitable[T]]:
+    """One non-streamed attempt, timed and metered in the ledger whatever its outcome."""
+    request_id = uuid.uuid4().hex
+
+    async def call(entry: DeploymentEntry, attempt: int) -> T:
+        meter = Meter(
+            request_id, attempt, caller, operation, entry.model_name, entry, False, time.monotonic()
+        )
+        runtime.stats.started(entry.deployment_id)
+        try:
+            result = await send(entry, plan.deadline - time.monotonic())
+        except ProviderError as exc:
+            meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
+            raise
+        except asyncio.CancelledError:
+            meter.record(runtime, snapshot, usage=None, status="cancelled", error=None, final=True)
+            raise
+        meter.first_token = time.monotonic()
+        meter.record(runtime, snapshot, usage=usage_of(result), status="ok", error=None, final=True)
+        return result
+
+    return call
+
+
+def _target(entry: DeploymentEntry) -> DeploymentTarget:
+    assert entry.target is not None  # noqa: S101 - order_deployments drops the others
+    return entry.target
+
+
 async def achat(
     request: ChatRequest,
     caller: Caller = SYSTEM_CALLER,
@@ -187,32 +225,17 @@ async def achat(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
-    request_id = uuid.uuid4().hex
-
-    async def call(entry: DeploymentEntry, attempt: int) -> ChatResponse:
-        assert entry.target is not None  # noqa: S101 - order_deployments drops the others
-        meter = Meter(
-            request_id, attempt, caller, "chat", entry.model_name, entry, False, time.monotonic()
-        )
-        runtime.stats.started(entry.deployment_id)
-        try:
-            response = await send_chat(
-                http,
-                get_adapter(entry.provider),
-                entry.target,
-                request,
-                deadline_seconds=plan.deadline - time.monotonic(),
-            )
-        except ProviderError as exc:
-            meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
-            raise
-        except asyncio.CancelledError:
-            meter.record(runtime, snapshot, usage=None, status="cancelled", error=None, final=True)
-            raise
-        meter.first_token = time.monotonic()
-        meter.record(runtime, snapshot, usage=response.usage, status="ok", error=None, final=True)
-        return response
-
+    call = _metered(
+        runtime,
+        snapshot,
+        plan,
+        caller,
+        "chat",
+        lambda entry, left: send_chat(
+            http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
+        ),
+        lambda response: response.usage,
+    )
     return await _attempts(runtime, snapshot, plan, call)
 
 
@@ -298,35 +321,17 @@ async def aembed(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, None, model=request.model, timeout=timeout)
-    request_id = uuid.uuid4().hex
-
-    async def call(entry: DeploymentEntry, attempt: int) -> EmbeddingResponse:
-        assert entry.target is not None  # noqa: S101
-        meter = Meter(
-            request_id,
-            attempt,
-            caller,
-            "embedding",
-            entry.model_name,
-            entry,
-            False,
-            time.monotonic(),
-        )
-        runtime.stats.started(entry.deployment_id)
-        try:
-            response = await send_embed(
-                http,
-                get_adapter(entry.provider),
-                entry.target,
-                request,
-                deadline_seconds=plan.deadline - time.monotonic(),
-            )
-        except ProviderError as exc:
-            meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
-            raise
-        meter.record(runtime, snapshot, usage=response.usage, status="ok", error=None, final=True)
-        return response
-
+    call = _metered(
+        runtime,
+        snapshot,
+        plan,
+        caller,
+        "embedding",
+        lambda entry, left: send_embed(
+            http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
+        ),
+        lambda response: response.usage,
+    )
     return await _attempts(runtime, snapshot, plan, call)
 
 

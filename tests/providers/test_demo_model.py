@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_http_ok
 from providers import gateway
 from providers.types import ChatMessage, ChatRequest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("llm") / "llm.log"
-    process = ManagedProcess.start(
-        "demo-llm",
-        [sys.executable, "-m", "chatapp.devstack.llm", "--port", str(port), "--parallel", "1"],
-        env=dict(os.environ),
-        log=log,
-        cwd=ROOT,
-    )
-    wait_for_http_ok(
-        f"http://127.0.0.1:{port}/health",
-        timeout=120,
-        process=process.process,
-        name="demo LLM",
-        log=log,
-    )
-    yield f"http://127.0.0.1:{port}/v1"
-    process.stop()
 
 
 @pytest.mark.django_db

@@ -6,16 +6,13 @@ server process only encrypted in the database."""
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openai import OpenAI
 
-from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_http_ok
 from providers.config_import import models_config_apply, models_config_parse
 from providers.keys import virtual_key_create
 from providers.models import UsageRecord
@@ -108,28 +105,6 @@ def test_sdk_streams_through_each_provider_format(
     assert row is not None
     assert row.completion_tokens > 0
     client.close()
-
-
-@pytest.fixture(scope="module")
-def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("llm") / "llm.log"
-    process = ManagedProcess.start(
-        "demo-llm",
-        [sys.executable, "-m", "chatapp.devstack.llm", "--port", str(port), "--parallel", "1"],
-        env=dict(os.environ),
-        log=log,
-        cwd=ROOT,
-    )
-    wait_for_http_ok(
-        f"http://127.0.0.1:{port}/health",
-        timeout=120,
-        process=process.process,
-        name="demo LLM",
-        log=log,
-    )
-    yield f"http://127.0.0.1:{port}/v1"
-    process.stop()
 
 
 def test_sdk_streams_from_the_demo_engine(
