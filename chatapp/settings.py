@@ -267,6 +267,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ai-platform@localhost")
 PROVIDER_SECRETS_KEY = env_secret("PROVIDER_SECRETS_KEY")
 PROVIDER_CONNECT_TIMEOUT = env_int("PROVIDER_CONNECT_TIMEOUT", 5, minimum=1)
 PROVIDER_REQUEST_TIMEOUT = env_int("PROVIDER_REQUEST_TIMEOUT", 600, minimum=1)
+# --- Company knowledge ------------------------------------------------------
+RAG_EMBEDDING_MODEL = env_str("RAG_EMBEDDING_MODEL", "embedding")
+RAG_MAX_UPLOAD_BYTES = env_int("RAG_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)
+RAG_MAX_PAGES = env_int("RAG_MAX_PAGES", 1000, minimum=1)
+OCR_ENABLED = env_bool("OCR_ENABLED", True)
+
 # Usage ledger rows are written in batches this many milliseconds after they are made.
 LEDGER_FLUSH_MS = env_int("LEDGER_FLUSH_MS", 200, minimum=1)
 HEALTHCHECK_TIMEOUT = 2

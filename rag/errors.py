@@ -79,3 +79,38 @@ class OcrFailed(DocumentError):
     """OCR is installed but could not read an image (it crashed or ran out of time)."""
 
     code = "ocr_failed"
+
+
+class RagError(Exception):
+    """A request about documents that cannot be carried out (not a parsing failure).
+
+    ``message`` is plain English and safe to show; ``code`` is stable.
+
+    | class | code |
+    | --- | --- |
+    | ``AclInvalid`` | ``acl_invalid`` |
+    | ``DuplicateDocument`` | ``duplicate_document`` |
+    """
+
+    code = "rag_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AclInvalid(RagError):
+    """A contract-6 ACL is malformed or names a department, group or user that the
+    owner's organization does not have."""
+
+    code = "acl_invalid"
+
+
+class DuplicateDocument(RagError):
+    """The owner already uploaded a file with the same content; ``document_id`` is it."""
+
+    code = "duplicate_document"
+
+    def __init__(self, message: str, *, document_id: int) -> None:
+        super().__init__(message)
+        self.document_id = document_id

@@ -1,0 +1,85 @@
+"""Who may read and manage documents (R3).
+
+``readable_documents_filter`` is the ONE place where the contract-6 ACL becomes a
+query. Searches apply it inside their SQL (``rag.search``); nothing filters
+documents in Python after the fact.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from orgs.errors import AccessDenied
+from orgs.models import Group, User
+from orgs.selectors import is_platform_admin, primary_membership
+from rag.models import Document, DocumentGrant
+
+
+def readable_documents_filter(user: User, *, prefix: str = "") -> Q:
+    """A Q on ``Document`` (or, with ``prefix="document__"``, on a model pointing at
+    it) matching exactly the documents ``user`` may read:
+
+    - their own documents (the owner can always read);
+    - ``org_wide`` documents of their organization;
+    - documents granted to them by e-mail, or to one of their groups;
+    - documents granted to their primary department;
+    - documents granted to an ancestor of their primary department *with*
+      ``include_subdepartments``. With the materialized path ``/3/7/12/`` the
+      ancestors are 3 and 7; a grant on 12 itself always applies.
+
+    Roles give nothing here: a platform admin (or a department admin) does not
+    read other people's documents by virtue of the role. HR's documents stay HR's.
+    Inactive and anonymous users read nothing.
+    """
+    if not user.is_authenticated or not user.is_active or user.pk is None:
+        return Q(**{f"{prefix}pk__in": []})
+
+    grant = Q(kind=DocumentGrant.Kind.USER, user_id=user.pk) | Q(
+        kind=DocumentGrant.Kind.GROUP,
+        group_id__in=Group.members.through.objects.filter(user_id=user.pk).values("group_id"),
+    )
+    membership = primary_membership(user)
+    if membership is not None:
+        department = membership.department
+        grant |= Q(kind=DocumentGrant.Kind.DEPARTMENT, department_id=department.pk)
+        ancestors = [int(p) for p in department.path.strip("/").split("/") if p]
+        ancestors = [i for i in ancestors if i != department.pk]
+        if ancestors:
+            grant |= Q(
+                kind=DocumentGrant.Kind.DEPARTMENT,
+                department_id__in=ancestors,
+                include_subdepartments=True,
+            )
+
+    readable = Q(**{f"{prefix}owner_id": user.pk}) | Q(
+        **{f"{prefix}pk__in": DocumentGrant.objects.filter(grant).values("document_id")}
+    )
+    if user.organization_id is not None:
+        readable |= Q(
+            **{f"{prefix}org_wide": True, f"{prefix}organization_id": user.organization_id}
+        )
+    return readable
+
+
+def access_document(user: User, document_id: int) -> Document:
+    """The document if ``user`` may read it; otherwise ``AccessDenied`` (shaped as a
+    404 by interfaces, so a document's existence is not leaked)."""
+    document = (
+        Document.objects.filter(readable_documents_filter(user), pk=document_id)
+        .select_related("owner")
+        .first()
+    )
+    if document is None:
+        raise AccessDenied("Document not found.")
+    return document
+
+
+def can_manage_document(user: User, document: Document) -> bool:
+    """Change the ACL, re-ingest or delete: the owner, or a platform admin of the
+    document's organization (who may remove a document without being able to read it
+    through search)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if document.owner_id == user.pk:
+        return True
+    return document.organization_id == user.organization_id and is_platform_admin(user)

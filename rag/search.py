@@ -1,0 +1,181 @@
+"""Hybrid search over the chunks a user may read.
+
+Two rankings, each one SQL query with the ACL inside it
+(``rag.permissions.readable_documents_filter``) and only ``ready`` documents:
+
+- keyword: ``ts_rank(tsv, to_tsquery('simple', 'tok1 | tok2 …'), 1)`` over the
+  kiwipiepy tokens of the query (``rag.tokens``), the same analysis as the chunks;
+- vector: cosine distance between ``embedding::vector(384)`` and the query's
+  embedding (through the gateway), served by the partial HNSW index, with
+  ``hnsw.iterative_scan = relaxed_order`` so the ACL filter does not starve it.
+
+The two top-N lists are fused by reciprocal rank fusion:
+``score = Σ weight / (rrf_k + rank)``. An optional ``rerank`` callable may then
+reorder the fused candidates before the top ``k`` are returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
+from django.db.models.functions import Cast
+from pgvector.django import CosineDistance, VectorField
+
+from providers import gateway
+from providers.keys import Caller
+from providers.types import EmbeddingRequest
+from rag.models import EMBEDDING_DIM, Chunk, Document
+from rag.permissions import readable_documents_filter
+from rag.services import embedding_model_name
+from rag.tokens import token_list
+
+if TYPE_CHECKING:
+    from orgs.models import User
+
+MIN_CANDIDATES: Final = 50
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    document_id: int
+    title: str
+    text: str
+    score: float
+    page: int | None
+    heading_path: str
+    chunk_id: int = 0
+
+
+Reranker = Callable[[str, list[SearchResult]], Sequence[SearchResult]]
+
+
+def readable_chunks(user: User) -> QuerySet[Chunk]:
+    """Chunks of ready documents that ``user`` may read, the ACL in the WHERE clause."""
+    return Chunk.objects.filter(
+        readable_documents_filter(user, prefix="document__"),
+        document__status=Document.Status.READY,
+    )
+
+
+def keyword_query(tokens: Sequence[str]) -> SearchQuery:
+    """``to_tsquery('simple', 'a | b | …')``; tokens are word characters only."""
+    return SearchQuery(" | ".join(dict.fromkeys(tokens)), search_type="raw", config="simple")
+
+
+def keyword_ranking(user: User, query: str, *, limit: int) -> list[Chunk]:
+    tokens = token_list(query)
+    if not tokens:
+        return []
+    tsquery = keyword_query(tokens)
+    return list(
+        readable_chunks(user)
+        .filter(tsv=tsquery)
+        .annotate(rank=SearchRank(F("tsv"), tsquery, normalization=1))
+        .select_related("document")
+        .order_by("-rank", "id")[:limit]
+    )
+
+
+def vector_queryset(
+    user: User, vector: Sequence[float], *, model: str, limit: int
+) -> QuerySet[Chunk]:
+    """Nearest chunks by cosine distance, through the HNSW index when ``len(vector)``
+    is the indexed dimension (the cast and the ``embedding_dim`` condition match it)."""
+    dim = len(vector)
+    distance = CosineDistance(Cast("embedding", VectorField(dimensions=dim)), list(vector))
+    return (
+        readable_chunks(user)
+        .filter(embedding_dim=dim, embedding_model=model)
+        .annotate(distance=distance)
+        .select_related("document")
+        .order_by("distance")[:limit]
+    )
+
+
+def vector_ranking(user: User, vector: Sequence[float], *, model: str, limit: int) -> list[Chunk]:
+    dim = len(vector)
+    queryset = vector_queryset(user, vector, model=model, limit=limit)
+    with transaction.atomic():
+        if dim == EMBEDDING_DIM:
+            with connection.cursor() as cursor:
+                # pgvector ≥ 0.8: keep scanning the graph until enough rows pass the
+                # ACL filter, instead of returning fewer than ``limit``.
+                cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        rows = list(queryset)
+    # relaxed_order may return slightly out of order; restore it.
+    rows.sort(key=lambda c: (float(vars(c)["distance"]), c.pk))
+    return rows
+
+
+def query_embedding(
+    user: User, query: str, *, model: str, caller: Caller | None = None
+) -> list[float]:
+    response = gateway.embed(
+        EmbeddingRequest(model=model, inputs=[query], dimensions=EMBEDDING_DIM),
+        caller or Caller(user_id=user.pk, source="rag"),
+    )
+    return list(response.vectors[0])
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[tuple[Sequence[int], float]], *, rrf_k: int = 60
+) -> dict[int, float]:
+    """``{id: Σ weight / (rrf_k + rank)}`` over ``(ids best first, weight)`` lists."""
+    scores: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, item in enumerate(ids, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (rrf_k + rank)
+    return scores
+
+
+def hybrid_search(
+    user: User,
+    query: str,
+    *,
+    k: int = 8,
+    keyword_weight: float = 1.0,
+    vector_weight: float = 1.0,
+    rrf_k: int = 60,
+    candidates: int | None = None,
+    rerank: Reranker | None = None,
+    caller: Caller | None = None,
+) -> list[SearchResult]:
+    """The ``k`` best chunks for ``query`` among those ``user`` may read."""
+    query = query.strip()
+    if not query or k <= 0:
+        return []
+    limit = candidates or max(MIN_CANDIDATES, 4 * k)
+    chunks: dict[int, Chunk] = {}
+    rankings: list[tuple[list[int], float]] = []
+    if keyword_weight > 0:
+        found = keyword_ranking(user, query, limit=limit)
+        chunks.update((c.pk, c) for c in found)
+        rankings.append(([c.pk for c in found], keyword_weight))
+    if vector_weight > 0:
+        model = embedding_model_name()
+        vector = query_embedding(user, query, model=model, caller=caller)
+        found = vector_ranking(user, vector, model=model, limit=limit)
+        chunks.update((c.pk, c) for c in found)
+        rankings.append(([c.pk for c in found], vector_weight))
+    scores = reciprocal_rank_fusion(rankings, rrf_k=rrf_k)
+    ordered = sorted(scores, key=lambda pk: (-scores[pk], pk))
+    results = [
+        SearchResult(
+            document_id=chunks[pk].document_id,
+            title=chunks[pk].document.title,
+            text=chunks[pk].text,
+            score=scores[pk],
+            page=chunks[pk].page,
+            heading_path=chunks[pk].heading_path,
+            chunk_id=pk,
+        )
+        for pk in ordered
+    ]
+    if rerank is not None:
+        results = list(rerank(query, results))
+    return results[:k]
