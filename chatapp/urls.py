@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("org/", include("orgs.urls")),
+    path("api/rag/", include("rag.api")),
     path("i18n/", include("django.conf.urls.i18n")),
     # One sign-in page for everyone, so the local-login switch and SSO rules always apply.
     path(
