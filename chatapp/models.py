@@ -149,3 +149,22 @@ class Comparison(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.winner_model or '-'}"
+
+
+class MessageCitation(models.Model):
+    """A company document passage an answer was given, numbered as the prompt cited it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="citations")
+    ordinal = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(
+        "rag.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=300)
+    page = models.PositiveIntegerField(null=True, blank=True)
+    excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("message", "ordinal")
+
+    def __str__(self) -> str:
+        return f"[{self.ordinal}] {self.title}"

@@ -1,6 +1,7 @@
 """One chat turn as named steps (R1: keep it a sequence of calls, not branches).
 
-store the user message → build the prompt from the branch on screen → start the
+retrieve company passages the user may read → store the user message (and the
+citations) → build the prompt from the branch on screen → start the
 answer (a task independent of the socket) → the generator streams and persists.
 """
 
@@ -13,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from chatapp.generation import generate_answer
+from chatapp.knowledge import Passage, citations_store, knowledge_prompt, passages_for
 from chatapp.models import Conversation, Message
 from chatapp.runtime import get_chat_runtime
 from chatapp.selectors import message_path
@@ -43,10 +45,14 @@ def caller_for_user(user: User) -> Caller:
     )
 
 
-def prompt_for(conversation: Conversation, path: list[Message]) -> ChatRequest:
+def prompt_for(
+    conversation: Conversation, path: list[Message], passages: list[Passage] | None = None
+) -> ChatRequest:
     messages: list[ChatMessage] = []
     if conversation.system_prompt:
         messages.append(ChatMessage(role="system", content=conversation.system_prompt))
+    if passages:
+        messages.append(ChatMessage(role="system", content=knowledge_prompt(passages)))
     for message in path:
         unfinished = message.status != Message.Status.COMPLETE
         if message.role == Message.Role.ASSISTANT and unfinished and not message.content:
@@ -63,6 +69,7 @@ def turn_prepare(
     text: str | None,
     parent: Message | None,
     worker: str,
+    passages: list[Passage] | None = None,
 ) -> TurnStart:
     """With ``text``: a new user message under ``parent`` (an edit when a sibling exists).
     Without: regenerate the answer to ``parent``, an existing user message."""
@@ -75,8 +82,10 @@ def turn_prepare(
     assistant = assistant_message_start(
         conversation, parent=user_message, model_name=conversation.model_name, worker=worker
     )
+    if passages:
+        citations_store(assistant, passages)
     conversation.refresh_from_db()
-    request = prompt_for(conversation, message_path(conversation)[:-1])
+    request = prompt_for(conversation, message_path(conversation)[:-1], passages)
     return TurnStart(user_message, assistant, request, caller_for_user(user), conversation.title)
 
 
@@ -84,8 +93,16 @@ async def turn_start(
     conversation: Conversation, *, user: User, text: str | None, parent: Message | None
 ) -> TurnStart:
     runtime = get_chat_runtime()
+    question = text if text is not None else (parent.content if parent is not None else "")
+    # Outside the turn's transaction: the search embeds the question through the gateway.
+    passages = await sync_to_async(passages_for)(user, question)
     start = await sync_to_async(turn_prepare)(
-        conversation, user=user, text=text, parent=parent, worker=runtime.worker_id
+        conversation,
+        user=user,
+        text=text,
+        parent=parent,
+        worker=runtime.worker_id,
+        passages=passages,
     )
     runtime.spawn(
         generate_answer(

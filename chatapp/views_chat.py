@@ -201,6 +201,10 @@ def message_html(request: HttpRequest, conversation_id: int, message_id: int) ->
             "status": message.status,
             "html": rendered_answer(message),
             "meta": answer_meta(message),
+            "citations": [
+                {"ordinal": c.ordinal, "title": c.title, "page": c.page}
+                for c in message.citations.all()
+            ],
             "length": len(message.content),
             "model": message.model_name,
             "prompt_tokens": message.prompt_tokens,

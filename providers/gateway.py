@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
@@ -341,7 +342,14 @@ def _blocking(make: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
             return await make(client)
 
     try:
-        return async_to_sync(run)()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return async_to_sync(run)()
+        # Sync code on a thread that also runs an event loop cannot block on it;
+        # the call runs on a short-lived thread of its own instead.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, run()).result()
     finally:
         get_runtime().ledger.flush_sync()
 

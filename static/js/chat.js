@@ -111,6 +111,17 @@
     addArtifactButtons(el.parentNode);
     var meta = el.querySelector(".meta");
     meta.textContent = data.meta;  // figures worded by the server in the reader's language
+    if (data.citations && data.citations.length && !el.querySelector(".citations")) {
+      var sources = document.createElement("ol");
+      sources.className = "citations small";
+      sources.setAttribute("data-testid", "citations");
+      data.citations.forEach(function (c) {
+        var item = document.createElement("li");
+        item.textContent = "[" + c.ordinal + "] " + c.title + (c.page ? " · p. " + c.page : "");
+        sources.appendChild(item);
+      });
+      meta.before(sources);
+    }
     if (data.status === "error" || data.status === "interrupted") {
       var note = document.createElement("span");
       note.className = "status-error";

@@ -203,3 +203,52 @@ def test_someone_elses_conversation_is_refused(
 
     assert run(scenario) == (4404, 4401)
     assert not Message.objects.exists()
+
+
+def test_answers_draw_on_documents_the_user_may_read_and_cite_them(
+    conversation: Conversation,
+    personas: Personas,
+    fake_upstream: FakeUpstream,
+    deployment_factory: Callable[..., Deployment],
+) -> None:
+    from chatapp.models import MessageCitation
+    from rag.services import acl_parse, document_create, document_ingest
+
+    # given a ready document for ENG (the member's department tree) and one private to HR
+    deployment_factory("embedding", mode="embedding")
+    eng = document_create(
+        owner=personas.dept_admin,
+        filename="연차규정.md",
+        data="# 연차 규정\n\n미사용 연차는 다음 해 3월까지 이월할 수 있습니다.\n".encode(),
+        acl=acl_parse({"departments": ["ENG"], "include_subdepartments": True}),
+    )
+    hr = document_create(
+        owner=personas.outsider,
+        filename="급여.md",
+        data="# 급여\n\n연차 수당 지급 기준은 인사팀 내부 자료입니다.\n".encode(),
+    )
+    document_ingest(eng.pk)
+    document_ingest(hr.pk)
+
+    async def scenario() -> list[dict[str, Any]]:
+        comm = communicator(personas.member, conversation.pk)
+        await comm.connect()
+        await comm.receive_json_from()
+        await comm.send_json_to(
+            {"type": "send", "text": "연차 이월 규정 알려줘", "parent_id": None}
+        )
+        events = await collect_until_done(comm)
+        await comm.disconnect()
+        return events
+
+    events = run(scenario)
+    answer_id = events[-1]["message_id"]
+    # then the prompt carried the ENG passage, never HR's, and the answer keeps its source
+    chat_call = next(r for r in fake_upstream.requests if r.path == "/v1/chat/completions")
+    system_text = " ".join(
+        str(m["content"]) for m in chat_call.body["messages"] if m["role"] == "system"
+    )
+    assert "이월할 수 있습니다" in system_text
+    assert "인사팀 내부 자료" not in system_text
+    citations = list(MessageCitation.objects.filter(message_id=answer_id))
+    assert [c.document_id for c in citations] == [eng.pk]
