@@ -12,10 +12,21 @@ from chatapp.events import conversation_group_name, user_group_name
 from chatapp.live import live_text, stop_request
 from chatapp.models import Conversation, Message
 from chatapp.permissions import access_message, conversation_for_socket
+from chatapp.rendering import RenderUpdate, StreamingRenderer
 from chatapp.turns import turn_start
 from orgs.errors import AccessDenied
 
 MAX_TEXT = 100_000
+
+
+def render_json(update: RenderUpdate, *, reset: bool = False) -> dict[str, Any]:
+    """Sanitised HTML to append and to replace, and the raw text not rendered yet."""
+    return {
+        "reset": reset,
+        "frozen": update.frozen_html_appended,
+        "tail": update.tail_html,
+        "raw": update.raw_text_appended,
+    }
 
 
 class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
@@ -55,13 +66,20 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
-    """One conversation: send, regenerate, stop, and resume a stream from an offset."""
+    """One conversation: send, regenerate, stop, and resume a stream from an offset.
+
+    Streamed text is also rendered here, per socket, with the bounded
+    StreamingRenderer: each delta carries the HTML of the blocks it completed and
+    of the block still growing, so the page never parses Markdown itself.
+    """
 
     conversation_id: int | None = None
     group: str | None = None
+    renderers: dict[int, tuple[StreamingRenderer, int]]
 
     async def connect(self) -> None:
         user = self.scope.get("user")
+        self.renderers = {}
         await self.accept()
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
@@ -167,15 +185,28 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         text = message.content
         if message.status == Message.Status.STREAMING:
             text = await live_text(message.pk) or text
-        if len(text) > offset:
+            # This socket renders from the start: the page swaps in everything so far.
+            renderer = StreamingRenderer()
+            update = renderer.update(text)
+            self.renderers[message.pk] = (renderer, len(text))
             await self.send_json(
                 {
-                    "type": "message.delta",
+                    "type": "message.render.reset",
                     "message_id": message.pk,
-                    "offset": offset,
-                    "text": text[offset:],
+                    "render": render_json(update, reset=True),
                 }
             )
+        if len(text) > offset:
+            delta: dict[str, Any] = {
+                "type": "message.delta",
+                "message_id": message.pk,
+                "offset": offset,
+                "text": text[offset:],
+            }
+            if message.status == Message.Status.STREAMING:
+                # Already shown by the reset above: this only moves the page's offset.
+                delta["render"] = {"reset": False, "frozen": "", "tail": None, "raw": ""}
+            await self.send_json(delta)
         if message.status != Message.Status.STREAMING:
             await self.send_json(
                 {
@@ -188,7 +219,32 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             )
 
     async def chat_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["event"])
+        payload = event["event"]
+        kind = payload.get("type")
+        if kind == "message.delta":
+            render = self._render_delta(payload["message_id"], payload["offset"], payload["text"])
+            if render is not None:
+                payload = {**payload, "render": render}
+        elif kind == "message.done":
+            self.renderers.pop(payload["message_id"], None)
+        await self.send_json(payload)
+
+    def _render_delta(self, message_id: int, offset: int, text: str) -> dict[str, Any] | None:
+        """Feed the text this socket's renderer has not seen; None when it cannot (it
+        joined mid-answer without a resume), and the page then shows plain text."""
+        renderer, fed = self.renderers.get(message_id, (None, 0))
+        if renderer is None:
+            if offset != 0:
+                return None
+            renderer = StreamingRenderer()
+        if offset > fed:
+            return None
+        fresh = text[fed - offset :]
+        if not fresh:
+            return None
+        update = renderer.update(fresh)
+        self.renderers[message_id] = (renderer, fed + len(fresh))
+        return render_json(update)
 
     async def user_event(self, message: dict[str, Any]) -> None:
         event = message["event"]

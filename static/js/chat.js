@@ -63,7 +63,8 @@
     li.setAttribute("data-role", "assistant");
     li.setAttribute("data-status", "streaming");
     li.setAttribute("data-parent-id", parentId);
-    li.innerHTML = '<div class="bubble answer md"><div class="streaming-text"></div></div>' +
+    li.innerHTML = '<div class="bubble answer md"><div class="md-frozen"></div>' +
+      '<div class="md-tail"></div><div class="streaming-text md-pending"></div></div>' +
       '<div class="meta muted small" data-testid="message-meta"></div>';
     list.appendChild(li);
     return li;
@@ -85,12 +86,35 @@
     if (event.offset > stream.length) { resume(event.message_id, stream.length); return; }
     var fresh = sliceFrom(event.text, stream.length - event.offset);
     if (!fresh) { return; }
-    var target = stream.el.querySelector(".streaming-text");
-    // A new text node per batch: appending never copies what is already shown,
-    // so a long answer costs the browser linear, not quadratic, work.
-    if (target) { target.appendChild(document.createTextNode(fresh)); }
+    if (event.render) {
+      applyRender(stream.el, event.render);
+    } else {
+      var target = stream.el.querySelector(".streaming-text");
+      // A new text node per batch: appending never copies what is already shown,
+      // so a long answer costs the browser linear, not quadratic, work.
+      if (target) { target.appendChild(document.createTextNode(fresh)); }
+    }
     stream.length += codePoints(fresh);
     list.lastElementChild.scrollIntoView({block: "end"});
+  }
+
+  // HTML rendered (and sanitised) by the server for the part of an answer received so
+  // far: completed blocks are appended once, the growing block is replaced.
+  function applyRender(el, render) {
+    var bubble = el.querySelector(".bubble");
+    var frozen = bubble.querySelector(".md-frozen");
+    var tail = bubble.querySelector(".md-tail");
+    var pending = bubble.querySelector(".md-pending");
+    if (!frozen || !tail || !pending) { return; }
+    if (render.reset) { frozen.innerHTML = ""; tail.innerHTML = ""; pending.textContent = ""; }
+    if (render.frozen) { frozen.insertAdjacentHTML("beforeend", render.frozen); }
+    if (render.tail !== null) { tail.innerHTML = render.tail; pending.textContent = ""; }
+    if (render.raw) { pending.appendChild(document.createTextNode(render.raw)); }
+  }
+
+  function onReset(event) {
+    var stream = streams[event.message_id];
+    if (stream) { applyRender(stream.el, event.render); }
   }
 
   function onDone(event) {
@@ -177,6 +201,7 @@
       if (event.type === "ready") { socket.ready = true; resumeAll(); flushOutbox(); }
       else if (event.type === "message.started") { onStarted(event); }
       else if (event.type === "message.delta") { onDelta(event); }
+      else if (event.type === "message.render.reset") { onReset(event); }
       else if (event.type === "message.done") { onDone(event); }
       else if (event.type === "error") { showError(event.message); }
       else if (event.type === "session.revoked") { location.reload(); }

@@ -252,3 +252,27 @@ def test_answers_draw_on_documents_the_user_may_read_and_cite_them(
     assert "인사팀 내부 자료" not in system_text
     citations = list(MessageCitation.objects.filter(message_id=answer_id))
     assert [c.document_id for c in citations] == [eng.pk]
+
+
+def test_streamed_text_arrives_rendered_and_sanitised(
+    conversation: Conversation, personas: Personas, fake_upstream: FakeUpstream
+) -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        comm = communicator(personas.member, conversation.pk)
+        await comm.connect()
+        await comm.receive_json_from()
+        text = "\n# 제목\n\n**굵게** <script>alert(1)</script>\n\n```python\nx = 1\n```\n\n끝"
+        await comm.send_json_to({"type": "send", "text": text, "parent_id": None})
+        events = await collect_until_done(comm)
+        await comm.disconnect()
+        return events
+
+    events = run(scenario)
+    renders = [e["render"] for e in events if e["type"] == "message.delta" and "render" in e]
+    assert renders
+    html = "".join(r["frozen"] for r in renders) + (
+        next((r["tail"] for r in reversed(renders) if r["tail"] is not None), "") or ""
+    )
+    assert "<h1>제목</h1>" in html
+    assert "<strong>굵게</strong>" in html
+    assert "<script>" not in html
