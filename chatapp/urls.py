@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from chatapp import views, views_chat
+from rag import views as rag_views
 
 urlpatterns = [
     path("", views_chat.chat_home, name="home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("org/", include("orgs.urls")),
     path("api/rag/", include("rag.api")),
+    path("documents/", rag_views.document_list, name="documents"),
     path("i18n/", include("django.conf.urls.i18n")),
     # One sign-in page for everyone, so the local-login switch and SSO rules always apply.
     path(
