@@ -6,7 +6,6 @@ shown; the stored key is only identified by its last four characters.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
@@ -14,7 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from providers.config_import import deployment_key_aad
+from providers.deployment_secrets import secrets_open, secrets_seal
 from providers.models import (
     Deployment,
     Fallback,
@@ -23,7 +22,7 @@ from providers.models import (
     UsageRecord,
     VirtualKey,
 )
-from providers.secrets import env_reference, secret_decrypt, secret_encrypt
+from providers.secrets import env_reference
 
 
 class DeploymentAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -64,9 +63,9 @@ class DeploymentAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def save(self, commit: bool = True) -> Deployment:
         deployment: Deployment = super().save(commit=False)
+        literal = self._stored_literals(deployment)
         new_key = str(self.cleaned_data.get("api_key") or "").strip()
         if self.cleaned_data.get("clear_api_key") or new_key:
-            literal = self._stored_literals(deployment)
             literal.pop("api_key", None)
             deployment.secret_env.pop("api_key", None)
             deployment.api_key_last4 = ""
@@ -75,29 +74,25 @@ class DeploymentAdminForm(forms.ModelForm):  # type: ignore[type-arg]
             elif new_key:
                 literal["api_key"] = new_key
                 deployment.api_key_last4 = new_key[-4:]
-            deployment.secrets_ciphertext = (
-                secret_encrypt(
-                    json.dumps(literal),
-                    associated_data=deployment_key_aad(deployment.model_name, deployment.provider),
-                )
-                if literal
-                else b""
-            )
+        # Always sealed again: the blob is bound to the model name and provider, which
+        # this form may have just changed.
+        deployment.secrets_ciphertext = secrets_seal(
+            literal, model_name=deployment.model_name, provider=deployment.provider
+        )
         if commit:
             deployment.save()
         return deployment
 
     def _stored_literals(self, deployment: Deployment) -> dict[str, str]:
-        if not deployment.pk or not deployment.secrets_ciphertext:
+        """The secrets stored before this edit, opened with the identity they were sealed for."""
+        if not deployment.pk:
             return {}
         original = Deployment.objects.get(pk=deployment.pk)
-        stored: dict[str, str] = json.loads(
-            secret_decrypt(
-                bytes(original.secrets_ciphertext),
-                associated_data=deployment_key_aad(original.model_name, original.provider),
-            )
+        return secrets_open(
+            bytes(original.secrets_ciphertext),
+            model_name=original.model_name,
+            provider=original.provider,
         )
-        return stored
 
 
 @admin.register(Deployment)

@@ -10,10 +10,11 @@ from typing import Any
 import yaml
 from django.db import transaction
 
+from providers.deployment_secrets import secrets_seal
 from providers.errors import ConfigError
 from providers.events import publish_on_commit
 from providers.models import PROVIDER_PREFIXES, Deployment, Fallback, RouterSettings
-from providers.secrets import env_reference, secret_encrypt
+from providers.secrets import env_reference
 
 # litellm_params that hold secrets: kept as environment references or encrypted.
 SECRET_PARAMS = (
@@ -319,17 +320,8 @@ def _fill(deployment: Deployment, spec: DeploymentSpec) -> None:
             deployment.secret_env[name] = env_name
         else:
             literal[name] = value
-    deployment.secrets_ciphertext = (
-        secret_encrypt(
-            json.dumps(literal),
-            associated_data=deployment_key_aad(spec.model_name, spec.provider),
-        )
-        if literal
-        else b""
+    deployment.secrets_ciphertext = secrets_seal(
+        literal, model_name=spec.model_name, provider=spec.provider
     )
     key = spec.secrets.get("api_key", "")
     deployment.api_key_last4 = key[-4:] if key and env_reference(key) is None else ""
-
-
-def deployment_key_aad(model_name: str, provider: str) -> str:
-    return f"deployment-api-key|{model_name}|{provider}"

@@ -4,15 +4,14 @@ database. Reloaded when a ``config.changed`` event arrives (and at most every
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from providers.config_import import deployment_key_aad
+from providers.deployment_secrets import secrets_open
 from providers.errors import GatewayError
 from providers.models import Deployment, Fallback, PriceEntry, RouterSettings
-from providers.secrets import resolve_env_reference, secret_decrypt
+from providers.secrets import resolve_env_reference
 from providers.types import DeploymentTarget, ModelInfo
 
 MAX_AGE_SECONDS = 60.0
@@ -89,16 +88,11 @@ class Snapshot:
 def deployment_target(deployment: Deployment) -> DeploymentTarget:
     """Resolve env references and decrypt secrets, in memory only."""
     what = f"model {deployment.model_name!r}"
-    credentials: dict[str, str] = {}
-    if deployment.secrets_ciphertext:
-        credentials.update(
-            json.loads(
-                secret_decrypt(
-                    bytes(deployment.secrets_ciphertext),
-                    associated_data=deployment_key_aad(deployment.model_name, deployment.provider),
-                )
-            )
-        )
+    credentials = secrets_open(
+        bytes(deployment.secrets_ciphertext),
+        model_name=deployment.model_name,
+        provider=deployment.provider,
+    )
     for name, env_name in deployment.secret_env.items():
         credentials[name] = resolve_env_reference(f"os.environ/{env_name}", what=what)
     params = {

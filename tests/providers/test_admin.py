@@ -48,3 +48,34 @@ def test_only_platform_admins_reach_the_admin(client: Client, personas: Personas
         response = client.get("/admin/providers/deployment/")
         assert response.status_code == 302
         assert "/login/" in response["Location"]
+
+
+def test_renaming_a_deployment_keeps_its_stored_key_usable(
+    client: Client, personas: Personas
+) -> None:
+    # given a deployment with a literal key, saved through the admin
+    client.force_login(personas.platform_admin)
+    fields = {
+        "provider": "hosted_vllm",
+        "upstream_model": "Qwen/Qwen3-8B",
+        "api_base": "http://vllm:8000/v1",
+        "weight": 1,
+        "mode": "chat",
+        "is_enabled": "on",
+        "secret_env": "{}",
+        "params": "{}",
+    }
+    client.post(
+        "/admin/providers/deployment/add/",
+        {**fields, "model_name": "qwen", "api_key": "sk-keep-5555"},
+    )
+    deployment = Deployment.objects.get(model_name="qwen")
+    # when only its name changes (the key field left empty)
+    response = client.post(
+        f"/admin/providers/deployment/{deployment.pk}/change/", {**fields, "model_name": "qwen-ko"}
+    )
+    # then the key still opens under the new name
+    assert response.status_code == 302
+    deployment.refresh_from_db()
+    assert deployment.model_name == "qwen-ko"
+    assert deployment_target(deployment).api_key == "sk-keep-5555"

@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orgs.models import User
+from providers import gateway
 from providers.keys import virtual_key_create
-from providers.selectors import model_info_list
 
 
 class Command(BaseCommand):
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"{email} is deactivated")
         models = [m.strip() for m in str(options["models"]).split(",") if m.strip()]
-        known = {info.name for info in model_info_list()}
+        known = {info.name for info in gateway.models()}
         unknown = sorted(set(models) - known)
         if unknown:
             raise CommandError(f"Unknown model(s): {', '.join(unknown)}")
