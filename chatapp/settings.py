@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from chatapp.env import (
     database_from_url,
     env_bool,
+    env_choice,
+    env_decimal,
     env_int,
     env_list,
     env_secret,
@@ -86,6 +88,11 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.saml",
     "orgs",
     "providers",
+    "providers.budgets",
+    "providers.vault",
+    "providers.pii",
+    "providers.finance",
+    "providers.ops",
     "rag",
     "chatapp",
 ]
@@ -267,6 +274,24 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ai-platform@localhost")
 PROVIDER_SECRETS_KEY = env_secret("PROVIDER_SECRETS_KEY")
 PROVIDER_CONNECT_TIMEOUT = env_int("PROVIDER_CONNECT_TIMEOUT", 5, minimum=1)
 PROVIDER_REQUEST_TIMEOUT = env_int("PROVIDER_REQUEST_TIMEOUT", 600, minimum=1)
+
+# --- Cost control, the BYOK vault, finance -------------------------------------
+# Budget periods (day, week, month) start at midnight in this time zone.
+BUDGET_TIME_ZONE = env_str("BUDGET_TIME_ZONE", "Asia/Seoul")
+# Wraps the data key of every BYOK secret; base64 of 32 bytes, never in the database.
+VAULT_MASTER_KEY = env_secret("VAULT_MASTER_KEY")
+# Earlier master keys (comma-separated base64), readable until rotate_master_key runs.
+VAULT_PREVIOUS_MASTER_KEYS = env_secret("VAULT_PREVIOUS_MASTER_KEYS")
+# Dotted path of the master key backend (a KMS plugs in here).
+VAULT_MASTER_KEY_BACKEND = env_str(
+    "VAULT_MASTER_KEY_BACKEND", "providers.vault.master.EnvironmentMasterKey"
+)
+# Bearer token that /metrics requires; /metrics answers 404 while it is empty.
+METRICS_TOKEN = env_secret("METRICS_TOKEN")
+# Korean VAT, shown separately on statements.
+VAT_RATE = env_decimal("VAT_RATE", "0.10", minimum="0", maximum="1")
+# What the personal data guard does for external models when no policy says otherwise.
+PII_DEFAULT_ACTION = env_choice("PII_DEFAULT_ACTION", "mask", ("allow", "mask", "block"))
 # --- Company knowledge ------------------------------------------------------
 RAG_EMBEDDING_MODEL = env_str("RAG_EMBEDDING_MODEL", "embedding")
 RAG_MAX_UPLOAD_BYTES = env_int("RAG_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)

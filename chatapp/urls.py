@@ -15,6 +15,11 @@ urlpatterns = [
     path("org/", include("orgs.urls")),
     path("api/rag/", include("rag.api")),
     path("documents/", rag_views.document_list, name="documents"),
+    path("budgets/", include("providers.budgets.urls")),
+    path("keys/", include("providers.vault.urls")),
+    path("pii/", include("providers.pii.urls")),
+    path("finance/", include("providers.finance.urls")),
+    path("ops/", include("providers.ops.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # One sign-in page for everyone, so the local-login switch and SSO rules always apply.
     path(

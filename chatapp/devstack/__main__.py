@@ -75,6 +75,7 @@ def _public_env(env: dict[str, str]) -> dict[str, str]:
         "REDIS_URL",
         "DJANGO_SECRET_KEY_FILE",
         "PROVIDER_SECRETS_KEY_FILE",
+        "VAULT_MASTER_KEY_FILE",
         "DJANGO_HTTPS",
         "DJANGO_MEDIA_ROOT",
         "DJANGO_STATIC_ROOT",

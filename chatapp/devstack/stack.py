@@ -67,8 +67,11 @@ class Stack:
             "PROVIDER_SECRETS_KEY_FILE": str(
                 read_or_create_secret(secrets_dir / "provider_secrets_key", "aes")
             ),
+            "VAULT_MASTER_KEY_FILE": str(
+                read_or_create_secret(secrets_dir / "vault_master_key", "aes")
+            ),
         }
-        for name in ("DJANGO_SECRET_KEY", "PROVIDER_SECRETS_KEY"):
+        for name in ("DJANGO_SECRET_KEY", "PROVIDER_SECRETS_KEY", "VAULT_MASTER_KEY"):
             if os.environ.get(name):
                 del self.env[f"{name}_FILE"]
         self.env.setdefault("DJANGO_HTTPS", "0")

@@ -218,7 +218,7 @@ def test_app_secrets_are_files_read_through_file_variables() -> None:
     for name in APP_SERVICES:
         service = compose["services"][name]
         env = environment_values(service)
-        for variable in ("DJANGO_SECRET_KEY", "PROVIDER_SECRETS_KEY"):
+        for variable in ("DJANGO_SECRET_KEY", "PROVIDER_SECRETS_KEY", "VAULT_MASTER_KEY"):
             assert variable not in env, f"{name}: {variable} must come from a file"
             secret = env[f"{variable}_FILE"].removeprefix("/run/secrets/")
             assert secret in service["secrets"], name
