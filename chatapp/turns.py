@@ -19,8 +19,8 @@ from chatapp.models import Conversation, Message
 from chatapp.runtime import get_chat_runtime
 from chatapp.selectors import message_path
 from chatapp.services import assistant_message_start, user_message_add
-from orgs.selectors import primary_membership
 from providers.keys import Caller
+from providers.keys import caller_for_user as caller_for_person
 from providers.types import ChatMessage, ChatRequest
 
 if TYPE_CHECKING:
@@ -37,12 +37,7 @@ class TurnStart:
 
 
 def caller_for_user(user: User) -> Caller:
-    membership = primary_membership(user)
-    return Caller(
-        user_id=user.pk,
-        department_id=membership.department_id if membership else None,
-        source="chat",
-    )
+    return caller_for_person(user, source="chat")
 
 
 def prompt_for(

@@ -8,6 +8,8 @@ class GatewayError(Exception):
 
     status = 500
     code = "gateway_error"
+    error_type = ""  # OpenAI's error "type"; empty: the one usual for the status
+    retry_after: float | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -26,13 +26,19 @@ class ConfigChanged(TypedDict):
     type: Literal["config.changed"]
 
 
+class BudgetsChanged(TypedDict):
+    """Budgets, rate limits or the department tree changed."""
+
+    type: Literal["budgets.changed"]
+
+
 class CooldownStarted(TypedDict):
     type: Literal["cooldown.started"]
     deployment_id: int
     until: float
 
 
-GatewayEvent = KeysChanged | ConfigChanged | CooldownStarted
+GatewayEvent = KeysChanged | ConfigChanged | BudgetsChanged | CooldownStarted
 
 
 def publish_now(event: GatewayEvent) -> None:

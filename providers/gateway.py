@@ -22,6 +22,16 @@ from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from providers.adapters import get_adapter
+from providers.budgets import ratelimit
+from providers.budgets.guard import (
+    CallGuard,
+    CallTally,
+    chat_estimate,
+    embedding_estimate,
+    guard_close,
+    guard_open,
+)
+from providers.budgets.table import LimitRule
 from providers.errors import GatewayError, ModelNotAllowed, ModelNotFound, ProviderError
 from providers.http import build_async_client
 from providers.keys import Caller
@@ -64,6 +74,7 @@ class Meter:
     entry: DeploymentEntry
     streamed: bool
     started: float
+    tally: CallTally
     first_token: float | None = None
 
     def record(
@@ -87,6 +98,8 @@ class Meter:
         runtime.stats.finished(
             self.entry.deployment_id, seconds=latency, tokens=usage.total_tokens, ok=status == "ok"
         )
+        cost = cost_usd(snapshot.prices_for(self.entry), usage)
+        self.tally.add(cost, usage.total_tokens)
         runtime.ledger.add(
             {
                 "request_id": self.request_id,
@@ -106,7 +119,7 @@ class Meter:
                 "prompt_tokens": usage.prompt_tokens,
                 "completion_tokens": usage.completion_tokens,
                 "cached_tokens": usage.cached_tokens,
-                "cost_usd": cost_usd(snapshot.prices_for(self.entry), usage),
+                "cost_usd": cost,
                 "ttft_ms": (self.first_token - self.started) * 1000 if self.first_token else None,
                 "latency_ms": latency * 1000,
                 "tokens_per_second": tps,
@@ -143,10 +156,30 @@ def _plan(
     return plan_request(snapshot, request, model=model, timeout=timeout)
 
 
+async def _deployment_slot(
+    runtime: GatewayRuntime, ordered: list[DeploymentEntry], start: int, tokens: int
+) -> tuple[DeploymentEntry, ratelimit.Grant | None]:
+    """The first deployment from ``start`` (round) whose own rpm/tpm has room."""
+    limited: ratelimit.RateLimited | None = None
+    for offset in range(len(ordered)):
+        entry = ordered[(start + offset) % len(ordered)]
+        if entry.rpm is None and entry.tpm is None:
+            return entry, None
+        rule = LimitRule(f"deployment:{entry.deployment_id}", entry.rpm, entry.tpm)
+        try:
+            return entry, await ratelimit.acquire(runtime.redis(), [rule], tokens=tokens)
+        except ratelimit.RateLimited as exc:
+            limited = exc
+    assert limited is not None  # noqa: S101 - the loop ran at least once
+    raise limited
+
+
 async def _attempts(
     runtime: GatewayRuntime,
     snapshot: Snapshot,
     plan: Plan,
+    guard: CallGuard,
+    prompt_tokens: int,
     call: Callable[[DeploymentEntry, int], Awaitable[T]],
 ) -> T:
     """Run ``call`` over the plan's deployments until one succeeds (non-streaming)."""
@@ -159,8 +192,13 @@ async def _attempts(
             last_error = ProviderError(entries[0].problem or "No usable deployment", status=500)
             continue
         for index in range(plan.policy.num_retries + 1):
-            entry = ordered[index % len(ordered)]
+            try:
+                entry, grant = await _deployment_slot(runtime, ordered, index, prompt_tokens)
+            except ratelimit.RateLimited as exc:
+                last_error = exc
+                break  # every deployment of this group is at its limit: next group
             attempt += 1
+            tokens_before = guard.tally.tokens
             try:
                 return await call(entry, attempt)
             except ProviderError as exc:
@@ -175,6 +213,10 @@ async def _attempts(
                 if time.monotonic() + pause >= plan.deadline:
                     raise
                 await asyncio.sleep(pause)
+            finally:
+                if grant is not None:
+                    used = guard.tally.tokens - tokens_before
+                    await ratelimit.adjust(runtime.redis(), grant, actual_tokens=used)
     raise last_error or ModelNotFound("No deployment could serve the request")
 
 
@@ -184,15 +226,24 @@ def _metered(
     plan: Plan,
     caller: Caller,
     operation: str,
+    guard: CallGuard,
     send: Callable[[DeploymentEntry, float], Awaitable[T]],
     usage_of: Callable[[T], Usage],
+    request_id: str,
 ) -> Callable[[DeploymentEntry, int], Awaitable[T]]:
     """One non-streamed attempt, timed and metered in the ledger whatever its outcome."""
-    request_id = uuid.uuid4().hex
 
     async def call(entry: DeploymentEntry, attempt: int) -> T:
         meter = Meter(
-            request_id, attempt, caller, operation, entry.model_name, entry, False, time.monotonic()
+            request_id,
+            attempt,
+            caller,
+            operation,
+            entry.model_name,
+            entry,
+            False,
+            time.monotonic(),
+            guard.tally,
         )
         runtime.stats.started(entry.deployment_id)
         try:
@@ -226,18 +277,26 @@ async def achat(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
+    request_id = uuid.uuid4().hex
+    tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
+    guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     call = _metered(
         runtime,
         snapshot,
         plan,
         caller,
         "chat",
+        guard,
         lambda entry, left: send_chat(
             http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
         ),
         lambda response: response.usage,
+        request_id,
     )
-    return await _attempts(runtime, snapshot, plan, call)
+    try:
+        return await _attempts(runtime, snapshot, plan, guard, tokens[0], call)
+    finally:
+        await guard_close(runtime, guard)
 
 
 async def astream(
@@ -252,6 +311,28 @@ async def astream(
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
     request_id = uuid.uuid4().hex
+    tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
+    guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
+    try:
+        async for chunk in _stream_attempts(
+            runtime, snapshot, plan, caller, request, http, guard, request_id, tokens[0]
+        ):
+            yield chunk
+    finally:
+        await guard_close(runtime, guard)
+
+
+async def _stream_attempts(
+    runtime: GatewayRuntime,
+    snapshot: Snapshot,
+    plan: Plan,
+    caller: Caller,
+    request: ChatRequest,
+    http: httpx.AsyncClient,
+    guard: CallGuard,
+    request_id: str,
+    prompt_tokens: int,
+) -> AsyncGenerator[ChatChunk, None]:
     last_error: GatewayError | None = None
     attempt = 0
     for group in plan.groups:
@@ -260,11 +341,23 @@ async def astream(
         for index in range(plan.policy.num_retries + 1):
             if not ordered:
                 break
-            entry = ordered[index % len(ordered)]
+            try:
+                entry, grant = await _deployment_slot(runtime, ordered, index, prompt_tokens)
+            except ratelimit.RateLimited as exc:
+                last_error = exc
+                break
             assert entry.target is not None  # noqa: S101
             attempt += 1
             meter = Meter(
-                request_id, attempt, caller, "chat", entry.model_name, entry, True, time.monotonic()
+                request_id,
+                attempt,
+                caller,
+                "chat",
+                entry.model_name,
+                entry,
+                True,
+                time.monotonic(),
+                guard.tally,
             )
             runtime.stats.started(entry.deployment_id)
             usage: Usage | None = None
@@ -306,6 +399,9 @@ async def astream(
                 raise
             finally:
                 await chunks.aclose()
+                if grant is not None:
+                    actual = usage.total_tokens if usage else prompt_tokens
+                    await ratelimit.adjust(runtime.redis(), grant, actual_tokens=actual)
             meter.record(runtime, snapshot, usage=usage, status="ok", error=None, final=True)
             return
     raise last_error or ModelNotFound("No deployment could serve the request")
@@ -322,18 +418,26 @@ async def aembed(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, None, model=request.model, timeout=timeout)
+    request_id = uuid.uuid4().hex
+    tokens = embedding_estimate(request)
+    guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     call = _metered(
         runtime,
         snapshot,
         plan,
         caller,
         "embedding",
+        guard,
         lambda entry, left: send_embed(
             http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
         ),
         lambda response: response.usage,
+        request_id,
     )
-    return await _attempts(runtime, snapshot, plan, call)
+    try:
+        return await _attempts(runtime, snapshot, plan, guard, tokens[0], call)
+    finally:
+        await guard_close(runtime, guard)
 
 
 def _blocking(make: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:

@@ -39,6 +39,7 @@ class Caller:
 
     user_id: int | None
     department_id: int | None = None
+    organization_id: int | None = None
     key_id: int | None = None
     allowed_models: frozenset[str] = frozenset()  # empty: every enabled model
     rpm: int | None = None
@@ -120,10 +121,22 @@ def caller_for_key(plaintext: str) -> Caller | None:
     return Caller(
         user_id=key.user_id,
         department_id=membership.department_id if membership else None,
+        organization_id=key.user.organization_id,
         key_id=key.pk,
         allowed_models=frozenset(key.allowed_models),
         rpm=key.rpm,
         tpm=key.tpm,
         max_budget_usd=key.max_budget_usd,
         source="api",
+    )
+
+
+def caller_for_user(user: User, *, source: str) -> Caller:
+    """A signed-in person calling through the chat or document search (no key)."""
+    membership = primary_membership(user)
+    return Caller(
+        user_id=user.pk,
+        department_id=membership.department_id if membership else None,
+        organization_id=user.organization_id,
+        source=source,
     )

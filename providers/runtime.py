@@ -23,6 +23,7 @@ from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
 
+from providers.budgets.table import CostTable, cost_table_load
 from providers.events import CHANNEL, decode
 from providers.http import build_async_client
 from providers.keys import Caller, caller_for_key, key_hash
@@ -91,7 +92,11 @@ class GatewayRuntime:
         self._listeners: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Task[None]
         ] = weakref.WeakKeyDictionary()
+        self._redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            weakref.WeakKeyDictionary()
+        )
         self._snapshot: Snapshot | None = None
+        self._cost_table: CostTable | None = None
         self._keys: dict[str, tuple[Caller | None, float]] = {}
         self.cooldowns: dict[int, float] = {}  # deployment id → monotonic time it ends
         self.stats = RoutingStats()
@@ -106,6 +111,28 @@ class GatewayRuntime:
             client = build_async_client()
             self._clients[loop] = client
         return client
+
+    def redis(self) -> aioredis.Redis:
+        """The Redis client of the running event loop (budgets, rate limits)."""
+        loop = asyncio.get_running_loop()
+        client = self._redis.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+            )
+            self._redis[loop] = client
+        return client
+
+    # --- budgets and rate limits ----------------------------------------------------
+    async def cost_table(self) -> CostTable:
+        table = self._cost_table
+        if table is None or not table.fresh():
+            table = await sync_to_async(cost_table_load)()
+            self._cost_table = table
+        return table
+
+    def forget_costs(self) -> None:
+        self._cost_table = None
 
     # --- configuration ------------------------------------------------------------
     def snapshot_sync(self) -> Snapshot:
@@ -200,6 +227,7 @@ class GatewayRuntime:
                     # Anything may have changed while we were not listening.
                     self.forget_keys()
                     self.forget_config()
+                    self.forget_costs()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self._apply(decode(message.get("data")))
@@ -221,6 +249,8 @@ class GatewayRuntime:
             self.forget_keys()
         elif kind == "config.changed":
             self.forget_config()
+        elif kind == "budgets.changed":
+            self.forget_costs()
         elif kind == "cooldown.started":
             deployment_id, until = event.get("deployment_id"), event.get("until")
             if isinstance(deployment_id, int) and isinstance(until, int | float):

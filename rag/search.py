@@ -27,7 +27,7 @@ from django.db.models.functions import Cast
 from pgvector.django import CosineDistance, VectorField
 
 from providers import gateway
-from providers.keys import Caller
+from providers.keys import Caller, caller_for_user
 from providers.types import EmbeddingRequest
 from rag.models import EMBEDDING_DIM, Chunk, Document
 from rag.permissions import readable_documents_filter
@@ -117,7 +117,7 @@ def query_embedding(
 ) -> list[float]:
     response = gateway.embed(
         EmbeddingRequest(model=model, inputs=[query], dimensions=EMBEDDING_DIM),
-        caller or Caller(user_id=user.pk, source="rag"),
+        caller or caller_for_user(user, source="rag"),
     )
     return list(response.vectors[0])
 

@@ -6,9 +6,8 @@ from celery import shared_task
 from django.db import transaction
 
 from orgs.models import User
-from orgs.selectors import primary_membership
 from providers.errors import ProviderError
-from providers.keys import Caller
+from providers.keys import Caller, caller_for_user
 from rag.models import Document
 from rag.services import document_ingest
 
@@ -16,12 +15,9 @@ from rag.services import document_ingest
 def ingestion_caller(document: Document) -> Caller:
     """Embedding calls are metered to the document's owner and their department."""
     owner = User.objects.filter(pk=document.owner_id).first()
-    membership = primary_membership(owner) if owner is not None else None
-    return Caller(
-        user_id=document.owner_id,
-        department_id=membership.department_id if membership else None,
-        source="rag",
-    )
+    if owner is None:
+        return Caller(user_id=document.owner_id, source="rag")
+    return caller_for_user(owner, source="rag")
 
 
 @shared_task(

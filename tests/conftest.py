@@ -163,10 +163,12 @@ def _fresh_gateway_state() -> Iterator[None]:
     runtime = get_runtime()
     runtime.forget_config()
     runtime.forget_keys()
+    runtime.forget_costs()
     runtime.cooldowns.clear()
     runtime.stats = RoutingStats()
     yield
     runtime.forget_config()
+    runtime.forget_costs()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -25,6 +25,7 @@ from providers.api.responses import (
     chat_completion_json,
     embeddings_json,
     error_body,
+    error_headers,
     models_json,
 )
 from providers.errors import AuthenticationFailed, GatewayError, InvalidRequest
@@ -121,7 +122,7 @@ class OpenAIApi:
             await self.dispatch(scope, receive, send)
         except GatewayError as exc:
             status, body = error_body(exc)
-            await respond(send, status, body, JSON_HEADERS)
+            await respond(send, status, body, JSON_HEADERS + error_headers(exc))
         except Exception:
             # The interface boundary: log the cause, answer in OpenAI's shape, never a trace.
             logger.exception("unexpected error in %s %s", scope["method"], scope["path"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import base64
 import json
+import math
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ def error_body(error: GatewayError) -> tuple[int, bytes]:
             status = 503  # a provider's "overloaded"
         elif status not in (400, 408, 413, 422, 429, 502, 503, 504):
             status = 502  # the provider refused us (auth, missing model) or broke: not the caller
-    error_type = ERROR_TYPES.get(status, "api_error")
+    error_type = error.error_type or ERROR_TYPES.get(status, "api_error")
     code = (
         error.code if not isinstance(error, ProviderError) else (error.provider_code or error.code)
     )
@@ -44,6 +45,13 @@ def error_body(error: GatewayError) -> tuple[int, bytes]:
     return status, dumps(
         {"error": {"message": error.message, "type": error_type, "param": param, "code": code}}
     )
+
+
+def error_headers(error: GatewayError) -> list[tuple[bytes, bytes]]:
+    """Headers an error response carries besides its content type (``Retry-After``)."""
+    if error.retry_after is None or error.status not in (429, 503):
+        return []
+    return [(b"retry-after", str(max(1, math.ceil(error.retry_after))).encode())]
 
 
 def tool_calls_json(response: ChatResponse) -> list[dict[str, Any]]:
