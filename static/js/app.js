@@ -10,6 +10,30 @@
     }
   });
 
+  // A notice pushed by the server (budget alerts): a toast, and the header count.
+  function showToast(text) {
+    var toast = document.createElement("div");
+    toast.className = "toast";
+    toast.setAttribute("role", "status");
+    toast.setAttribute("data-testid", "toast");
+    toast.textContent = text;
+    document.body.appendChild(toast);
+    setTimeout(function () { toast.remove(); }, 10000);
+    var link = document.querySelector('[data-testid="notices-link"]');
+    if (link) {
+      var badge = link.querySelector(".badge");
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "badge";
+        badge.setAttribute("data-testid", "unread-notices");
+        badge.textContent = "0";
+        link.appendChild(document.createTextNode(" "));
+        link.appendChild(badge);
+      }
+      badge.textContent = String((parseInt(badge.textContent, 10) || 0) + 1);
+    }
+  }
+
   // The per-user event stream: notices and revocations pushed by the server.
   function connectEvents(path, attempt) {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
@@ -20,6 +44,7 @@
       try { event = JSON.parse(message.data); } catch (e) { return; }
       document.dispatchEvent(new CustomEvent("platform:event", { detail: event }));
       if (event.type === "session.revoked") { location.reload(); }
+      if (event.type === "notice.show") { showToast(event.text); }
     });
     socket.addEventListener("close", function (closeEvent) {
       if (closeEvent.code === 4401 || closeEvent.code === 4403) { return; }
