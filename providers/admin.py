@@ -58,6 +58,8 @@ class DeploymentAdminForm(forms.ModelForm):  # type: ignore[type-arg]
             "output_cost_per_token",
             "cache_read_cost_per_token",
             "description",
+            "on_premises",
+            "byok",
             "is_enabled",
         )
 

@@ -64,6 +64,8 @@ class DeploymentSpec:
     cache_read_cost_per_token: Decimal | None = None
     description: str = ""
     config_id: str = ""
+    on_premises: bool | None = None
+    byok: str = "allowed"
 
 
 @dataclass
@@ -143,6 +145,12 @@ def _parse_deployment(entry: Any, index: int) -> DeploymentSpec:
     mode = str(info.get("mode") or "chat")
     if mode not in ("chat", "embedding"):
         raise ConfigError(f"{where}.model_info.mode: must be chat or embedding")
+    on_premises = info.get("on_premises")
+    if on_premises is not None and not isinstance(on_premises, bool):
+        raise ConfigError(f"{where}.model_info.on_premises: must be true or false")
+    byok = str(info.get("byok") or "allowed")
+    if byok not in ("allowed", "required", "off"):
+        raise ConfigError(f"{where}.model_info.byok: must be allowed, required or off")
     return DeploymentSpec(
         model_name=model_name.strip(),
         provider=provider,
@@ -175,6 +183,8 @@ def _parse_deployment(entry: Any, index: int) -> DeploymentSpec:
         ),
         description=str(info.get("description") or "")[:300],
         config_id=str(info.get("id") or ""),
+        on_premises=on_premises,
+        byok=byok,
     )
 
 
@@ -309,6 +319,8 @@ def _fill(deployment: Deployment, spec: DeploymentSpec) -> None:
         "cache_read_cost_per_token",
         "description",
         "config_id",
+        "on_premises",
+        "byok",
     ):
         setattr(deployment, attr, getattr(spec, attr))
     deployment.params = spec.params

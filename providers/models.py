@@ -64,6 +64,24 @@ class Deployment(models.Model):
         max_digits=20, decimal_places=12, null=True, blank=True
     )
     description = models.CharField(_("description"), max_length=300, blank=True)
+    # Inside the company network? Unset: only hosted_vllm is. The personal data guard
+    # screens every call to a deployment that is not.
+    on_premises = models.BooleanField(
+        _("runs inside the company network"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to decide by provider (only hosted_vllm is on premises)."),
+    )
+    byok = models.CharField(
+        _("own provider keys"),
+        max_length=8,
+        choices=[
+            ("allowed", _("allowed: a registered own key is used instead of the company's")),
+            ("required", _("required: only callable with an own key")),
+            ("off", _("off: always the company's key")),
+        ],
+        default="allowed",
+    )
     config_id = models.CharField(
         max_length=200, blank=True, help_text="model_info.id from the file"
     )

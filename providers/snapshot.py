@@ -39,6 +39,8 @@ class DeploymentEntry:
     description: str
     target: DeploymentTarget | None  # None when a secret could not be resolved
     problem: str = ""
+    external: bool = True  # outside the company network: the personal data guard applies
+    byok: str = "allowed"  # allowed | required | off
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,12 @@ def _entry(deployment: Deployment) -> DeploymentEntry:
         description=deployment.description,
         target=target,
         problem=problem,
+        external=not (
+            deployment.on_premises
+            if deployment.on_premises is not None
+            else deployment.provider == "hosted_vllm"
+        ),
+        byok="off" if deployment.provider == "hosted_vllm" else deployment.byok,
     )
 
 
