@@ -171,3 +171,42 @@ model_list:
     assert target.params == {"aws_region_name": "ap-northeast-2"}
     assert b"literal-secret-key" not in bytes(deployment.secrets_ciphertext)
     assert "literal-secret-key" not in repr(target)
+
+
+NETWORK_CONFIG = """
+model_list:
+  - model_name: gemma
+    litellm_params: {model: hosted_vllm/google/gemma-3-27b-it, api_base: http://vllm:8000/v1}
+  - model_name: proxy-gpt
+    litellm_params: {model: openai/gpt-4o, api_base: http://10.0.0.5/v1}
+    model_info: {on_premises: false, byok: "off"}
+  - model_name: internal-openai-compatible
+    litellm_params: {model: openai/qwen, api_base: http://10.0.0.6/v1}
+    model_info: {on_premises: true, byok: required}
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o}
+"""
+
+
+@pytest.mark.django_db
+def test_network_placement_and_own_keys_come_from_model_info() -> None:
+    from providers.snapshot import snapshot_load
+
+    models_config_apply(models_config_parse(NETWORK_CONFIG))
+    groups = snapshot_load().groups
+    placement = {name: (e[0].external, e[0].byok) for name, e in groups.items()}
+    assert placement == {
+        "gemma": (False, "off"),  # hosted_vllm: on premises, never an own key
+        "proxy-gpt": (True, "off"),
+        "internal-openai-compatible": (False, "required"),
+        "gpt-4o": (True, "allowed"),  # cloud by default
+    }
+
+
+@pytest.mark.django_db
+def test_bad_network_settings_are_rejected() -> None:
+    bad = NETWORK_CONFIG.replace("on_premises: false", "on_premises: maybe")
+    with pytest.raises(ConfigError, match="on_premises: must be true or false"):
+        models_config_parse(bad)
+    with pytest.raises(ConfigError, match="byok: must be allowed"):
+        models_config_parse(NETWORK_CONFIG.replace('byok: "off"', "byok: sometimes"))
