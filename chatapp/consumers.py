@@ -215,6 +215,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     "status": message.status,
                     "length": len(text),
                     "error_code": message.error_code,
+                    "error_text": message.error_text,
                 }
             )
 

@@ -58,6 +58,7 @@ class MessageDoneEvent(TypedDict):
     status: str
     length: int
     error_code: str
+    error_text: str
 
 
 def send_event_now(user_id: int, event: UserEvent) -> None:

@@ -64,7 +64,7 @@ async def generate_answer(
     started = time.monotonic()
     first_token: float | None = None
     usage: Usage | None = None
-    status, error_code = Message.Status.COMPLETE, ""
+    status, error_code, error_text = Message.Status.COMPLETE, "", ""
 
     async def relay(force: bool = False) -> None:
         now = time.monotonic()
@@ -118,7 +118,7 @@ async def generate_answer(
                     status = Message.Status.STOPPED
                     break
     except GatewayError as exc:
-        status, error_code = Message.Status.ERROR, exc.code
+        status, error_code, error_text = Message.Status.ERROR, exc.code, exc.message
         logger.info("generation %s failed: %s", message_id, exc.message)
     finally:
         beating.cancel()
@@ -136,6 +136,7 @@ async def generate_answer(
         ttft_ms=(first_token - started) * 1000 if first_token else None,
         latency_ms=(time.monotonic() - started) * 1000,
         error_code=error_code,
+        error_text=error_text,
     )
     await _broadcast(
         conversation_id,
@@ -145,6 +146,7 @@ async def generate_answer(
             "status": message.status,
             "length": progress.sent,
             "error_code": error_code,
+            "error_text": message.error_text,
             "prompt_tokens": message.prompt_tokens,
             "completion_tokens": message.completion_tokens,
             "cost_usd": str(message.cost_usd),

@@ -76,6 +76,8 @@ class Message(models.Model):
     ttft_ms = models.FloatField(null=True, blank=True)
     latency_ms = models.FloatField(null=True, blank=True)
     error_code = models.CharField(max_length=64, blank=True)
+    # What the gateway said, in words the reader can act on (budget, personal data, ...).
+    error_text = models.CharField(max_length=500, blank=True)
     # Which process is generating it, for marking crashed generations as interrupted.
     worker = models.CharField(max_length=100, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -135,6 +135,7 @@ def assistant_message_finish(
     ttft_ms: float | None = None,
     latency_ms: float | None = None,
     error_code: str = "",
+    error_text: str = "",
 ) -> Message:
     """Store the last text and the outcome in one transaction, once."""
     message = Message.objects.select_for_update().get(pk=message_id)
@@ -147,6 +148,7 @@ def assistant_message_finish(
     message.status = status
     message.completed_at = timezone.now()
     message.ttft_ms, message.latency_ms, message.error_code = ttft_ms, latency_ms, error_code
+    message.error_text = error_text[:500]
     if usage is not None:
         message.prompt_tokens, message.completion_tokens = (
             usage.prompt_tokens,
@@ -160,6 +162,7 @@ def assistant_message_finish(
             "ttft_ms",
             "latency_ms",
             "error_code",
+            "error_text",
             "prompt_tokens",
             "completion_tokens",
             "cost_usd",

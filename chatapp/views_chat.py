@@ -213,6 +213,7 @@ def message_html(request: HttpRequest, conversation_id: int, message_id: int) ->
             "ttft_ms": message.ttft_ms,
             "latency_ms": message.latency_ms,
             "error_code": message.error_code,
+            "error_text": message.error_text,
         }
     )
 

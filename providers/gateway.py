@@ -14,18 +14,16 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 
 from providers.adapters import get_adapter
+from providers.attempt import own_key_for, own_key_use_record, with_own_key
 from providers.budgets import ratelimit
 from providers.budgets.guard import (
     CallGuard,
-    CallTally,
     chat_estimate,
     embedding_estimate,
     guard_close,
@@ -36,6 +34,7 @@ from providers.errors import GatewayError, ModelNotAllowed, ModelNotFound, Provi
 from providers.http import build_async_client
 from providers.keys import Caller
 from providers.ledger import cost_usd
+from providers.meter import Meter
 from providers.router import backoff_seconds, note_failure, order_deployments, plan_request
 from providers.runtime import get_runtime
 from providers.transport import open_stream, send_chat, send_embed
@@ -60,74 +59,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 SYSTEM_CALLER = Caller(user_id=None, source="system")
 T = TypeVar("T")
-
-
-@dataclass
-class Meter:
-    """Times and tokens of one attempt, turned into a ledger row."""
-
-    request_id: str
-    attempt: int
-    caller: Caller
-    operation: str
-    model_group: str
-    entry: DeploymentEntry
-    streamed: bool
-    started: float
-    tally: CallTally
-    first_token: float | None = None
-
-    def record(
-        self,
-        runtime: GatewayRuntime,
-        snapshot: Snapshot,
-        *,
-        usage: Usage | None,
-        status: str,
-        error: GatewayError | None,
-        final: bool,
-    ) -> None:
-        now = time.monotonic()
-        latency = now - self.started
-        usage = usage or Usage()
-        tps = None
-        if usage.completion_tokens and self.first_token is not None and now > self.first_token:
-            tps = usage.completion_tokens / (now - self.first_token)
-        elif usage.completion_tokens and latency > 0:
-            tps = usage.completion_tokens / latency
-        runtime.stats.finished(
-            self.entry.deployment_id, seconds=latency, tokens=usage.total_tokens, ok=status == "ok"
-        )
-        cost = cost_usd(snapshot.prices_for(self.entry), usage)
-        self.tally.add(cost, usage.total_tokens)
-        runtime.ledger.add(
-            {
-                "request_id": self.request_id,
-                "attempt": self.attempt,
-                "is_final": final,
-                "created_at": timezone.now(),
-                "virtual_key_id": self.caller.key_id,
-                "user_id": self.caller.user_id,
-                "department_id": self.caller.department_id,
-                "source": self.caller.source,
-                "operation": self.operation,
-                "model_group": self.model_group,
-                "deployment_id": self.entry.deployment_id,
-                "provider": self.entry.provider,
-                "upstream_model": self.entry.upstream_model,
-                "streamed": self.streamed,
-                "prompt_tokens": usage.prompt_tokens,
-                "completion_tokens": usage.completion_tokens,
-                "cached_tokens": usage.cached_tokens,
-                "cost_usd": cost,
-                "ttft_ms": (self.first_token - self.started) * 1000 if self.first_token else None,
-                "latency_ms": latency * 1000,
-                "tokens_per_second": tps,
-                "status": status,
-                "error_class": type(error).__name__ if error else "",
-                "http_status": getattr(error, "status", None) if error else 200,
-            }
-        )
 
 
 async def amodels(caller: Caller = SYSTEM_CALLER, *, mode: str | None = None) -> list[ModelInfo]:
@@ -227,7 +158,7 @@ def _metered(
     caller: Caller,
     operation: str,
     guard: CallGuard,
-    send: Callable[[DeploymentEntry, float], Awaitable[T]],
+    send: Callable[[DeploymentEntry, DeploymentTarget, float], Awaitable[T]],
     usage_of: Callable[[T], Usage],
     request_id: str,
 ) -> Callable[[DeploymentEntry, int], Awaitable[T]]:
@@ -245,15 +176,27 @@ def _metered(
             time.monotonic(),
             guard.tally,
         )
+        target = _target(entry)
+        own_key = await own_key_for(entry, caller)
+        if own_key is not None:
+            target, meter.own_key_id = with_own_key(target, own_key), own_key.credential_id
         runtime.stats.started(entry.deployment_id)
+        status = "error"
         try:
-            result = await send(entry, plan.deadline - time.monotonic())
+            result = await send(entry, target, plan.deadline - time.monotonic())
+            status = "ok"
         except ProviderError as exc:
             meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
             raise
         except asyncio.CancelledError:
+            status = "cancelled"
             meter.record(runtime, snapshot, usage=None, status="cancelled", error=None, final=True)
             raise
+        finally:
+            if own_key is not None:
+                await own_key_use_record(
+                    caller=caller, opened=own_key, entry=entry, request_id=request_id, status=status
+                )
         meter.first_token = time.monotonic()
         meter.record(runtime, snapshot, usage=usage_of(result), status="ok", error=None, final=True)
         return result
@@ -287,8 +230,8 @@ async def achat(
         caller,
         "chat",
         guard,
-        lambda entry, left: send_chat(
-            http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
+        lambda entry, target, left: send_chat(
+            http, get_adapter(entry.provider), target, request, deadline_seconds=left
         ),
         lambda response: response.usage,
         request_id,
@@ -359,12 +302,17 @@ async def _stream_attempts(
                 time.monotonic(),
                 guard.tally,
             )
+            target = entry.target
+            own_key = await own_key_for(entry, caller)
+            if own_key is not None:
+                target, meter.own_key_id = with_own_key(target, own_key), own_key.credential_id
             runtime.stats.started(entry.deployment_id)
             usage: Usage | None = None
+            outcome = "error"
             chunks = open_stream(
                 http,
                 get_adapter(entry.provider),
-                entry.target,
+                target,
                 request,
                 deadline_seconds=plan.deadline - time.monotonic(),
             )
@@ -375,6 +323,7 @@ async def _stream_attempts(
                     if chunk.usage is not None:
                         usage = chunk.usage
                     yield chunk
+                outcome = "ok"
             except ProviderError as exc:
                 final = meter.first_token is not None
                 meter.record(runtime, snapshot, usage=usage, status="error", error=exc, final=final)
@@ -393,12 +342,21 @@ async def _stream_attempts(
                 await asyncio.sleep(pause)
                 continue
             except (asyncio.CancelledError, GeneratorExit):
+                outcome = "cancelled"
                 meter.record(
                     runtime, snapshot, usage=usage, status="cancelled", error=None, final=True
                 )
                 raise
             finally:
                 await chunks.aclose()
+                if own_key is not None:
+                    await own_key_use_record(
+                        caller=caller,
+                        opened=own_key,
+                        entry=entry,
+                        request_id=request_id,
+                        status=outcome,
+                    )
                 if grant is not None:
                     actual = usage.total_tokens if usage else prompt_tokens
                     await ratelimit.adjust(runtime.redis(), grant, actual_tokens=actual)
@@ -428,8 +386,8 @@ async def aembed(
         caller,
         "embedding",
         guard,
-        lambda entry, left: send_embed(
-            http, get_adapter(entry.provider), _target(entry), request, deadline_seconds=left
+        lambda entry, target, left: send_embed(
+            http, get_adapter(entry.provider), target, request, deadline_seconds=left
         ),
         lambda response: response.usage,
         request_id,

@@ -259,6 +259,8 @@ class UsageRecord(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices)
     error_class = models.CharField(max_length=64, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set when the caller's own provider key (BYOK vault) paid for the attempt.
+    own_key_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("usage record")

@@ -159,7 +159,9 @@ def _fresh_gateway_state() -> Iterator[None]:
     """Each test starts with no cached configuration, keys, cooldowns or routing stats
     (rolled-back test transactions send no signals to invalidate them)."""
     from providers.runtime import RoutingStats, get_runtime
+    from providers.vault.index import get_credential_index
 
+    get_credential_index().invalidate()
     runtime = get_runtime()
     runtime.forget_config()
     runtime.forget_keys()

@@ -150,7 +150,7 @@
       var note = document.createElement("span");
       note.className = "status-error";
       note.setAttribute("data-testid", "answer-error");
-      note.textContent = " " + errorText(data.error_code || data.status) + " ";
+      note.textContent = " " + (data.error_text || errorText(data.error_code || data.status)) + " ";
       meta.appendChild(note);
     }
     var retry = document.createElement("button");

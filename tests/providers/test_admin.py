@@ -29,6 +29,7 @@ def test_platform_admin_adds_a_deployment_with_a_write_only_key(
             "is_enabled": "on",
             "secret_env": "{}",
             "params": "{}",
+            "byok": "allowed",
         },
     )
     # then
@@ -64,6 +65,7 @@ def test_renaming_a_deployment_keeps_its_stored_key_usable(
         "is_enabled": "on",
         "secret_env": "{}",
         "params": "{}",
+        "byok": "allowed",
     }
     client.post(
         "/admin/providers/deployment/add/",

@@ -41,7 +41,8 @@ def test_rows_buffered_at_shutdown_are_written(
             str(port),
             "chatapp.asgi:application",
         ],
-        env=child_env(),
+        # Rows wait a minute in the buffer: only the shutdown hook can write them.
+        env=child_env(LEDGER_FLUSH_MS="60000"),
         log=tmp_path / "daphne.log",
         cwd=ROOT,
     )
