@@ -8,3 +8,8 @@ class VaultConfig(AppConfig):
     name = "providers.vault"
     label = "vault"
     verbose_name = _("Your own provider keys")
+
+    def ready(self) -> None:
+        from providers.vault.index import CredentialIndex
+
+        self.index = CredentialIndex()
