@@ -5,12 +5,14 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from chatapp import views, views_chat
+from providers.ops import views as ops_views
 from rag import views as rag_views
 
 urlpatterns = [
     path("", views_chat.chat_home, name="home"),
     path("chat/", include("chatapp.urls_chat")),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("org/", include("orgs.urls")),
     path("api/rag/", include("rag.api")),
