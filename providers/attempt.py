@@ -1,10 +1,11 @@
 """What an attempt at one deployment is made with: the caller's own provider key
 when they registered one (BYOK), and the request as the personal data guard lets
-it leave the company network."""
+it leave the company network (screened only for deployments outside it)."""
 
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
@@ -14,12 +15,14 @@ from orgs.audit import audit_record
 from orgs.models import User
 from providers.config_import import SECRET_PARAMS
 from providers.errors import GatewayError
+from providers.pii.guard import PiiBlocked, pii_hits_record, screen_chat, screen_texts
+from providers.pii.policy import apolicy_table
 from providers.vault.lookup import OpenedCredential, abyok_credentials
 
 if TYPE_CHECKING:
     from providers.keys import Caller
     from providers.snapshot import DeploymentEntry
-    from providers.types import DeploymentTarget
+    from providers.types import ChatRequest, DeploymentTarget, EmbeddingRequest
 
 
 class OwnKeyRequired(GatewayError):
@@ -90,3 +93,56 @@ async def own_key_use_record(
     await sync_to_async(_own_key_use_record)(
         caller=caller, opened=opened, entry=entry, request_id=request_id, status=status
     )
+
+
+@dataclass
+class RequestScreens:
+    """The personal data guard's verdicts for one client request, per model group:
+    retries and deployments of the same group reuse them, and each is audited once."""
+
+    caller: Caller
+    chat: dict[str, ChatRequest] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+
+    async def _record(self, entry: DeploymentEntry, action: str, counts: dict[str, int]) -> None:
+        await sync_to_async(pii_hits_record)(
+            user_id=self.caller.user_id,
+            department_id=self.caller.department_id,
+            model_name=entry.model_name,
+            provider=entry.provider,
+            action=action,
+            counts=counts,
+            source=self.caller.source,
+        )
+
+    async def chat_for(self, entry: DeploymentEntry, request: ChatRequest) -> ChatRequest:
+        """``request`` as it may leave for ``entry``: unchanged inside the company
+        network, else masked, passed or refused (PiiBlocked) as the policy says."""
+        if not entry.external:
+            return request
+        if entry.model_name not in self.chat:
+            action = (await apolicy_table()).action_for(self.caller.department_id, entry.model_name)
+            try:
+                screened = screen_chat(request, action=action)
+            except PiiBlocked as blocked:
+                await self._record(entry, "block", blocked.counts)
+                raise
+            if screened.found:
+                await self._record(entry, action, screened.counts)
+            self.chat[entry.model_name] = screened.request
+        return self.chat[entry.model_name]
+
+    async def inputs_for(self, entry: DeploymentEntry, request: EmbeddingRequest) -> list[str]:
+        if not entry.external:
+            return request.inputs
+        if entry.model_name not in self.texts:
+            action = (await apolicy_table()).action_for(self.caller.department_id, entry.model_name)
+            try:
+                screened = screen_texts(request.inputs, action=action, model=entry.model_name)
+            except PiiBlocked as blocked:
+                await self._record(entry, "block", blocked.counts)
+                raise
+            if screened.counts:
+                await self._record(entry, action, screened.counts)
+            self.texts[entry.model_name] = screened.texts
+        return self.texts[entry.model_name]

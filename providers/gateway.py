@@ -9,6 +9,7 @@ or switched to another deployment once its first chunk has reached the caller.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, TypeVar
 from asgiref.sync import async_to_sync
 
 from providers.adapters import get_adapter
-from providers.attempt import own_key_for, own_key_use_record, with_own_key
+from providers.attempt import RequestScreens, own_key_for, own_key_use_record, with_own_key
 from providers.budgets import ratelimit
 from providers.budgets.guard import (
     CallGuard,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 SYSTEM_CALLER = Caller(user_id=None, source="system")
 T = TypeVar("T")
+P = TypeVar("P")
 
 
 async def amodels(caller: Caller = SYSTEM_CALLER, *, mode: str | None = None) -> list[ModelInfo]:
@@ -158,13 +160,17 @@ def _metered(
     caller: Caller,
     operation: str,
     guard: CallGuard,
-    send: Callable[[DeploymentEntry, DeploymentTarget, float], Awaitable[T]],
+    prepare: Callable[[DeploymentEntry], Awaitable[P]],
+    send: Callable[[DeploymentEntry, DeploymentTarget, P, float], Awaitable[T]],
     usage_of: Callable[[T], Usage],
     request_id: str,
 ) -> Callable[[DeploymentEntry, int], Awaitable[T]]:
-    """One non-streamed attempt, timed and metered in the ledger whatever its outcome."""
+    """One non-streamed attempt, timed and metered in the ledger whatever its outcome.
+    ``prepare`` makes what is sent to this deployment (the request as the personal
+    data guard lets it leave); it may refuse before anything is sent."""
 
     async def call(entry: DeploymentEntry, attempt: int) -> T:
+        prepared = await prepare(entry)
         meter = Meter(
             request_id,
             attempt,
@@ -183,7 +189,7 @@ def _metered(
         runtime.stats.started(entry.deployment_id)
         status = "error"
         try:
-            result = await send(entry, target, plan.deadline - time.monotonic())
+            result = await send(entry, target, prepared, plan.deadline - time.monotonic())
             status = "ok"
         except ProviderError as exc:
             meter.record(runtime, snapshot, usage=None, status="error", error=exc, final=False)
@@ -223,6 +229,7 @@ async def achat(
     request_id = uuid.uuid4().hex
     tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
+    screens = RequestScreens(caller)
     call = _metered(
         runtime,
         snapshot,
@@ -230,8 +237,9 @@ async def achat(
         caller,
         "chat",
         guard,
-        lambda entry, target, left: send_chat(
-            http, get_adapter(entry.provider), target, request, deadline_seconds=left
+        lambda entry: screens.chat_for(entry, request),
+        lambda entry, target, screened, left: send_chat(
+            http, get_adapter(entry.provider), target, screened, deadline_seconds=left
         ),
         lambda response: response.usage,
         request_id,
@@ -278,6 +286,7 @@ async def _stream_attempts(
 ) -> AsyncGenerator[ChatChunk, None]:
     last_error: GatewayError | None = None
     attempt = 0
+    screens = RequestScreens(caller)
     for group in plan.groups:
         entries = snapshot.groups[group]
         ordered = order_deployments(entries, strategy=plan.policy.strategy, runtime=runtime)
@@ -290,6 +299,7 @@ async def _stream_attempts(
                 last_error = exc
                 break
             assert entry.target is not None  # noqa: S101
+            screened = await screens.chat_for(entry, request)
             attempt += 1
             meter = Meter(
                 request_id,
@@ -313,7 +323,7 @@ async def _stream_attempts(
                 http,
                 get_adapter(entry.provider),
                 target,
-                request,
+                screened,
                 deadline_seconds=plan.deadline - time.monotonic(),
             )
             try:
@@ -379,6 +389,12 @@ async def aembed(
     request_id = uuid.uuid4().hex
     tokens = embedding_estimate(request)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
+    screens = RequestScreens(caller)
+
+    async def inputs(entry: DeploymentEntry) -> EmbeddingRequest:
+        texts = await screens.inputs_for(entry, request)
+        return request if texts is request.inputs else dataclasses.replace(request, inputs=texts)
+
     call = _metered(
         runtime,
         snapshot,
@@ -386,8 +402,9 @@ async def aembed(
         caller,
         "embedding",
         guard,
-        lambda entry, target, left: send_embed(
-            http, get_adapter(entry.provider), target, request, deadline_seconds=left
+        inputs,
+        lambda entry, target, screened, left: send_embed(
+            http, get_adapter(entry.provider), target, screened, deadline_seconds=left
         ),
         lambda response: response.usage,
         request_id,
