@@ -158,8 +158,8 @@ def browser_context_args(browser_context_args: dict[str, object]) -> dict[str, o
 def _fresh_gateway_state() -> Iterator[None]:
     """Each test starts with no cached configuration, keys, cooldowns or routing stats
     (rolled-back test transactions send no signals to invalidate them)."""
-    from providers.runtime import RoutingStats, get_runtime
     from providers.pii.policy import policy_cache
+    from providers.runtime import RoutingStats, get_runtime
     from providers.vault.index import get_credential_index
 
     get_credential_index().invalidate()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from orgs.csv_safe import csv_safe_cell
 from orgs.forms import AuditFilterForm
 from orgs.permissions import can_view_audit
 from orgs.selectors import audit_event_batches, audit_event_list
@@ -45,11 +46,10 @@ CSV_HEADER = (
     "details",
     "hash",
 )
+
+
 # Spreadsheets run a cell that starts like this as a formula; user agents and typed
 # logins come from outside, so such cells get a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _require_audit_viewer(request: HttpRequest) -> None:
     if not can_view_audit(request.user):
         raise Http404
@@ -94,10 +94,6 @@ class _Line:
         return line
 
 
-def _cell(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
-
-
 def _csv_row(event: AuditEvent) -> list[str]:
     target = event.target_repr or (
         f"{event.target_type}:{event.target_id}" if event.target_type else ""
@@ -105,12 +101,12 @@ def _csv_row(event: AuditEvent) -> list[str]:
     return [
         str(event.seq),
         timezone.localtime(event.created_at).isoformat(),
-        _cell(event.actor_email),
-        _cell(event.action),
-        _cell(target),
-        _cell(event.department.code if event.department is not None else ""),
+        csv_safe_cell(event.actor_email),
+        csv_safe_cell(event.action),
+        csv_safe_cell(target),
+        csv_safe_cell(event.department.code if event.department is not None else ""),
         event.ip or "",
-        _cell(event.user_agent),
+        csv_safe_cell(event.user_agent),
         json.dumps(event.details, ensure_ascii=False, sort_keys=True),
         event.hash,
     ]

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING
 
 from django.http import HttpResponse
 
+from orgs.csv_safe import csv_safe_cell
 from providers.finance.money import plain_decimal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
 Cell = str | int | Decimal | None
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Cell) -> str:
@@ -36,7 +35,7 @@ def _cell(value: Cell) -> str:
         return str(value)
     if isinstance(value, Decimal):
         return plain_decimal(value)
-    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+    return csv_safe_cell(value)
 
 
 def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> bytes:
