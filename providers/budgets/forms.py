@@ -44,7 +44,7 @@ class BudgetForm(forms.Form):
         label=_("Alert webhook (optional)"),
         required=False,
         assume_scheme="https",
-        help_text=_("Receives a JSON POST at 50, 80 and 100 % of the budget."),
+        help_text=_("Receives a JSON POST at 50, 80 and 100 percent of the budget."),
     )
 
     def __init__(
