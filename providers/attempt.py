@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.utils.translation import gettext
@@ -20,9 +20,14 @@ from providers.pii.policy import apolicy_table
 from providers.vault.lookup import OpenedCredential, abyok_credentials
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from providers.keys import Caller
     from providers.snapshot import DeploymentEntry
     from providers.types import ChatRequest, DeploymentTarget, EmbeddingRequest
+
+
+S = TypeVar("S")
 
 
 class OwnKeyRequired(GatewayError):
@@ -115,34 +120,43 @@ class RequestScreens:
             source=self.caller.source,
         )
 
+    async def _screened(
+        self, entry: DeploymentEntry, screen: Callable[[str], tuple[S, dict[str, int]]]
+    ) -> S:
+        """Run ``screen`` with the policy's action for this caller and model; record
+        what it found, and refuse (PiiBlocked) when the policy blocks."""
+        action = (await apolicy_table()).action_for(self.caller.department_id, entry.model_name)
+        try:
+            result, counts = screen(action)
+        except PiiBlocked as blocked:
+            await self._record(entry, "block", blocked.counts)
+            raise
+        if counts:
+            await self._record(entry, action, counts)
+        return result
+
     async def chat_for(self, entry: DeploymentEntry, request: ChatRequest) -> ChatRequest:
         """``request`` as it may leave for ``entry``: unchanged inside the company
         network, else masked, passed or refused (PiiBlocked) as the policy says."""
         if not entry.external:
             return request
         if entry.model_name not in self.chat:
-            action = (await apolicy_table()).action_for(self.caller.department_id, entry.model_name)
-            try:
+
+            def screen(action: str) -> tuple[ChatRequest, dict[str, int]]:
                 screened = screen_chat(request, action=action)
-            except PiiBlocked as blocked:
-                await self._record(entry, "block", blocked.counts)
-                raise
-            if screened.found:
-                await self._record(entry, action, screened.counts)
-            self.chat[entry.model_name] = screened.request
+                return screened.request, screened.counts if screened.found else {}
+
+            self.chat[entry.model_name] = await self._screened(entry, screen)
         return self.chat[entry.model_name]
 
     async def inputs_for(self, entry: DeploymentEntry, request: EmbeddingRequest) -> list[str]:
         if not entry.external:
             return request.inputs
         if entry.model_name not in self.texts:
-            action = (await apolicy_table()).action_for(self.caller.department_id, entry.model_name)
-            try:
+
+            def screen(action: str) -> tuple[list[str], dict[str, int]]:
                 screened = screen_texts(request.inputs, action=action, model=entry.model_name)
-            except PiiBlocked as blocked:
-                await self._record(entry, "block", blocked.counts)
-                raise
-            if screened.counts:
-                await self._record(entry, action, screened.counts)
-            self.texts[entry.model_name] = screened.texts
+                return screened.texts, screened.counts
+
+            self.texts[entry.model_name] = await self._screened(entry, screen)
         return self.texts[entry.model_name]

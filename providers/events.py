@@ -32,13 +32,25 @@ class BudgetsChanged(TypedDict):
     type: Literal["budgets.changed"]
 
 
+class PiiPolicyChanged(TypedDict):
+    type: Literal["pii.changed"]
+
+
+class VaultChanged(TypedDict):
+    """An own provider key was added or removed."""
+
+    type: Literal["vault.changed"]
+
+
 class CooldownStarted(TypedDict):
     type: Literal["cooldown.started"]
     deployment_id: int
     until: float
 
 
-GatewayEvent = KeysChanged | ConfigChanged | BudgetsChanged | CooldownStarted
+GatewayEvent = (
+    KeysChanged | ConfigChanged | BudgetsChanged | PiiPolicyChanged | VaultChanged | CooldownStarted
+)
 
 
 def publish_now(event: GatewayEvent) -> None:

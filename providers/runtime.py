@@ -251,6 +251,14 @@ class GatewayRuntime:
             self.forget_config()
         elif kind == "budgets.changed":
             self.forget_costs()
+        elif kind == "pii.changed":
+            from providers.pii.policy import policy_cache
+
+            policy_cache().invalidate()
+        elif kind == "vault.changed":
+            from providers.vault.index import get_credential_index
+
+            get_credential_index().invalidate()
         elif kind == "cooldown.started":
             deployment_id, until = event.get("deployment_id"), event.get("until")
             if isinstance(deployment_id, int) and isinstance(until, int | float):

@@ -106,12 +106,8 @@ def celery_worker_process(
     process.stop()
 
 
-@pytest.fixture(scope="session")
-def live_daphne(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
-    """daphne serving the real ASGI app (HTTP and websockets) on a free port; yields its URL."""
-    port = free_port()
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        env = child_env()
+def start_daphne(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
+    """daphne serving the project's ASGI app on 127.0.0.1:``port``, once it listens."""
     process = ManagedProcess.start(
         "daphne",
         [
@@ -125,17 +121,20 @@ def live_daphne(django_db_setup: None, django_db_blocker: object) -> Iterator[st
             "chatapp.asgi:application",
         ],
         env=env,
-        log=LOG_DIR / "daphne.log",
+        log=log,
         cwd=ROOT,
     )
-    wait_for_port(
-        "127.0.0.1",
-        port,
-        timeout=30,
-        process=process.process,
-        name="daphne",
-        log=LOG_DIR / "daphne.log",
-    )
+    wait_for_port("127.0.0.1", port, timeout=30, process=process.process, name="daphne", log=log)
+    return process
+
+
+@pytest.fixture(scope="session")
+def live_daphne(django_db_setup: None, django_db_blocker: object) -> Iterator[str]:
+    """daphne serving the real ASGI app (HTTP and websockets) on a free port; yields its URL."""
+    port = free_port()
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        env = child_env()
+    process = start_daphne(port, env, LOG_DIR / "daphne.log")
     yield f"http://127.0.0.1:{port}"
     process.stop()
 

@@ -18,6 +18,9 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from providers import gateway
 from providers.api.inputs import chat_request_parse, embedding_request_parse
 from providers.api.responses import (
@@ -108,6 +111,21 @@ async def authenticate(scope: Scope) -> Caller:
     return caller
 
 
+def request_language(scope: Scope) -> str:
+    """The first language of ``Accept-Language`` we have, else the site's default:
+    error messages are written for the people reading them."""
+    for name, value in scope["headers"]:
+        if name == b"accept-language":
+            for item in bytes(value).decode("latin-1").split(","):
+                code = item.split(";", 1)[0].strip()
+                if code and code != "*":
+                    try:
+                        return translation.get_supported_language_variant(code)
+                    except LookupError:
+                        continue
+    return settings.LANGUAGE_CODE
+
+
 def parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
@@ -118,6 +136,10 @@ def parse_json(raw: bytes) -> Any:
 class OpenAIApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         get_runtime().listen_here()
+        with translation.override(request_language(scope)):
+            await self.answer(scope, receive, send)
+
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.dispatch(scope, receive, send)
         except GatewayError as exc:

@@ -10,6 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from orgs.models import Department
+from providers.events import publish_on_commit
 from providers.pii.models import PiiPolicy
 from providers.pii.policy import policy_cache
 
@@ -22,6 +23,7 @@ def policy_changed(sender: Any, **kwargs: Any) -> None:
     cache = policy_cache()
     cache.invalidate()
     transaction.on_commit(cache.invalidate)
+    publish_on_commit({"type": "pii.changed"})  # the other processes
 
 
 @receiver(setting_changed)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from orgs.audit import audit_record
 from orgs.selectors import primary_membership
+from providers.events import publish_on_commit
 from providers.vault.errors import CredentialInvalid, VaultError
 from providers.vault.index import get_credential_index
 from providers.vault.master import get_master_key
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 def _invalidate_index_on_commit() -> None:
     transaction.on_commit(get_credential_index().invalidate)
+    publish_on_commit({"type": "vault.changed"})  # the other processes
 
 
 def _owner_details(credential: ProviderCredential) -> dict[str, Any]:

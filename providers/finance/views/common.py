@@ -9,10 +9,19 @@ from django.utils.translation import gettext as _
 
 from orgs.errors import AccessDenied
 from orgs.models import User
+from providers.finance import csv_tables
 from providers.finance.csv_export import csv_response
 from providers.finance.forms import PeriodForm
 from providers.finance.permissions import access_usage_department, access_usage_member
 from providers.finance.scope import usage_scope_for
+from providers.finance.selectors import (
+    rate_table,
+    usage_by_day,
+    usage_by_department,
+    usage_by_model,
+    usage_by_provider,
+    usage_by_user,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -77,3 +86,28 @@ def period_error(form: PeriodForm) -> HttpResponseBadRequest:
 def table_response(name: str, period: Period, table: Table) -> HttpResponse:
     header, rows = table
     return csv_response(f"{name}-{period.first:%Y%m%d}-{period.last:%Y%m%d}.csv", header, rows)
+
+
+def usage_table_export(
+    request: HttpRequest, scope: UsageScope, table: str, *, name: str, with_users: bool
+) -> HttpResponse:
+    """One usage table of ``scope`` over the requested period, as CSV (404 for a table
+    the page does not have)."""
+    tables = ("departments", "users", "models", "providers", "days")
+    if table not in tables or (table == "users" and not with_users):
+        raise Http404
+    form, period = period_form(request)
+    if period is None:
+        return period_error(form)
+    rates = rate_table()
+    if table == "departments":
+        rows = csv_tables.department_table(usage_by_department(scope, period, rates))
+    elif table == "users":
+        rows = csv_tables.user_table(usage_by_user(scope, period, rates))
+    elif table == "models":
+        rows = csv_tables.keyed_table("model_group", usage_by_model(scope, period, rates))
+    elif table == "providers":
+        rows = csv_tables.keyed_table("provider", usage_by_provider(scope, period, rates))
+    else:
+        rows = csv_tables.day_table(usage_by_day(scope, period, rates))
+    return table_response(f"{name}-{table}", period, rows)

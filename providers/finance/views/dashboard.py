@@ -5,22 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from providers.finance import csv_tables, figures
+from providers.finance import figures
 from providers.finance.permissions import can_manage_exchange_rates, can_read_exchange_rates
 from providers.finance.selectors import (
-    rate_table,
-    usage_by_day,
-    usage_by_department,
-    usage_by_model,
-    usage_by_provider,
     usage_report,
 )
-from providers.finance.views.common import period_error, period_form, reader_scope, table_response
+from providers.finance.views.common import period_form, reader_scope, usage_table_export
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -49,26 +43,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "finance/dashboard.html", context)
 
 
-_TABLES = ("departments", "models", "providers", "days")
-
-
 @never_cache
 @login_required
 @require_GET
 def dashboard_export(request: HttpRequest, table: str) -> HttpResponse:
     scope = reader_scope(request)
-    if table not in _TABLES:
-        raise Http404
-    form, period = period_form(request)
-    if period is None:
-        return period_error(form)
-    rates = rate_table()
-    if table == "departments":
-        rows = csv_tables.department_table(usage_by_department(scope, period, rates))
-    elif table == "models":
-        rows = csv_tables.keyed_table("model_group", usage_by_model(scope, period, rates))
-    elif table == "providers":
-        rows = csv_tables.keyed_table("provider", usage_by_provider(scope, period, rates))
-    else:
-        rows = csv_tables.day_table(usage_by_day(scope, period, rates))
-    return table_response(f"usage-{table}", period, rows)
+    return usage_table_export(request, scope, table, name="usage", with_users=False)

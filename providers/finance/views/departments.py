@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -19,10 +18,6 @@ from providers.finance.permissions import can_manage_exchange_rates, can_read_ex
 from providers.finance.request_log import request_lines, request_rows
 from providers.finance.selectors import (
     rate_table,
-    usage_by_day,
-    usage_by_department,
-    usage_by_model,
-    usage_by_provider,
     usage_by_user,
     usage_report,
 )
@@ -32,6 +27,7 @@ from providers.finance.views.common import (
     period_error,
     period_form,
     table_response,
+    usage_table_export,
 )
 
 if TYPE_CHECKING:
@@ -79,31 +75,14 @@ def department_detail(request: HttpRequest, department_id: int) -> HttpResponse:
     return render(request, "finance/department.html", context)
 
 
-_TABLES = ("departments", "users", "models", "providers", "days")
-
-
 @never_cache
 @login_required
 @require_GET
 def department_export(request: HttpRequest, department_id: int, table: str) -> HttpResponse:
     department, scope = department_scope(request, department_id)
-    if table not in _TABLES:
-        raise Http404
-    form, period = period_form(request)
-    if period is None:
-        return period_error(form)
-    rates = rate_table()
-    if table == "departments":
-        rows = csv_tables.department_table(usage_by_department(scope, period, rates))
-    elif table == "users":
-        rows = csv_tables.user_table(usage_by_user(scope, period, rates))
-    elif table == "models":
-        rows = csv_tables.keyed_table("model_group", usage_by_model(scope, period, rates))
-    elif table == "providers":
-        rows = csv_tables.keyed_table("provider", usage_by_provider(scope, period, rates))
-    else:
-        rows = csv_tables.day_table(usage_by_day(scope, period, rates))
-    return table_response(f"usage-{department.code}-{table}", period, rows)
+    return usage_table_export(
+        request, scope, table, name=f"usage-{department.code}", with_users=True
+    )
 
 
 @never_cache

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_port
+from chatapp.devstack.processes import free_port
 from providers.keys import virtual_key_create
 from providers.models import Deployment, UsageRecord
-from tests.conftest import child_env
+from tests.conftest import child_env, start_daphne
 from tests.personas import Personas
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,24 +28,8 @@ def test_rows_buffered_at_shutdown_are_written(
     deployment = deployment_factory("durable")
     key = virtual_key_create(user=personas.member).plaintext
     port = free_port()
-    server = ManagedProcess.start(
-        "daphne",
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "chatapp.asgi:application",
-        ],
-        # Rows wait a minute in the buffer: only the shutdown hook can write them.
-        env=child_env(LEDGER_FLUSH_MS="60000"),
-        log=tmp_path / "daphne.log",
-        cwd=ROOT,
-    )
-    wait_for_port("127.0.0.1", port, timeout=30, process=server.process, name="daphne")
+    # Rows wait a minute in the buffer: only the shutdown hook can write them.
+    server = start_daphne(port, child_env(LEDGER_FLUSH_MS="60000"), tmp_path / "daphne.log")
     # when it answers 30 requests and is stopped at once
     with httpx.Client(
         base_url=f"http://127.0.0.1:{port}/v1",

@@ -77,7 +77,7 @@ def test_a_department_block_policy_refuses_and_names_what_was_found(
     with pytest.raises(PiiBlocked) as blocked:
         gateway.chat(ask("cloud-gpt"), caller)
     assert blocked.value.status == 400
-    assert "주민등록번호 1건" in blocked.value.message  # in the default language, Korean
+    assert "resident registration number ×1" in blocked.value.message  # noqa: RUF001
     assert RRN not in blocked.value.message
     assert fake_upstream.requests == []
     assert AuditEvent.objects.get(action="pii.detected").details["action"] == "block"
@@ -89,7 +89,9 @@ def test_a_department_block_policy_refuses_and_names_what_was_found(
     assert "[주민등록번호]" in last_sent_text(fake_upstream)
 
 
-@pytest.mark.django_db
+# Committed: the blocking stream runs the audit write on a thread of its own (another
+# database connection), which would wait for the test's open transaction.
+@pytest.mark.django_db(transaction=True)
 def test_streams_and_embeddings_are_screened_too(
     personas: Personas,
     models: None,
@@ -122,4 +124,13 @@ def test_the_api_answers_a_block_in_openais_shape(
     assert response.status_code == 400
     error = response.json()["error"]
     assert (error["type"], error["code"]) == ("invalid_request_error", "pii_blocked")
+    assert "resident registration number" in error["message"]
     assert RRN not in error["message"]
+    # without Accept-Language, in the site's language (Korean)
+    korean = httpx.post(
+        f"{live_daphne}/v1/chat/completions",
+        json={"model": "cloud-gpt", "messages": [{"role": "user", "content": PROMPT}]},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=20,
+    )
+    assert "주민등록번호" in korean.json()["error"]["message"]

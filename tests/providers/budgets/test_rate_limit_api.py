@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_port
+from chatapp.devstack.processes import free_port
 from providers.keys import virtual_key_create
 from providers.models import Deployment
-from tests.conftest import child_env
+from tests.conftest import child_env, start_daphne
 from tests.personas import Personas
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,23 +26,7 @@ def second_daphne(
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         env = child_env()
     log = tmp_path_factory.mktemp("daphne2") / "daphne.log"
-    process = ManagedProcess.start(
-        "daphne-2",
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "chatapp.asgi:application",
-        ],
-        env={**env, **{k: v for k, v in os.environ.items() if k.startswith("DJANGO_SETTINGS")}},
-        log=log,
-        cwd=ROOT,
-    )
-    wait_for_port("127.0.0.1", port, timeout=30, process=process.process, name="daphne", log=log)
+    process = start_daphne(port, env, log)
     yield f"http://127.0.0.1:{port}"
     process.stop()
 
@@ -57,7 +39,7 @@ def test_a_key_rpm_holds_across_two_web_processes_with_retry_after(
 ) -> None:
     deployment_factory("limited-model")
     key = virtual_key_create(user=personas.member, rpm=4).plaintext
-    headers = {"Authorization": f"Bearer {key}"}
+    headers = {"Authorization": f"Bearer {key}", "Accept-Language": "en-US,en;q=0.9"}
     body = {"model": "limited-model", "messages": [{"role": "user", "content": "안녕"}]}
     statuses = []
     refused: httpx.Response | None = None

@@ -126,3 +126,28 @@ def test_notices_show_in_the_header_and_can_be_marked_read(
     assert 'data-testid="unread-notices">1<' in page
     client.post("/budgets/notices/")
     assert 'data-testid="unread-notices"' not in client.get("/budgets/notices/").content.decode()
+
+
+def test_a_platform_admin_sets_a_key_budget_in_the_admin_site(
+    client: Client, personas: Personas
+) -> None:
+    from providers.keys import virtual_key_create
+
+    key = virtual_key_create(user=personas.member, name="batch job").key
+    client.force_login(personas.platform_admin)
+    response = client.post(
+        "/admin/budgets/budget/add/",
+        {
+            "scope": "key",
+            "organization": personas.org.pk,
+            "virtual_key": key.pk,
+            "period": "day",
+            "limit_usd": "3",
+            "enforcement": "hard",
+            "webhook_url": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:1500]
+    budget = Budget.objects.get(virtual_key=key)
+    assert budget.limit_usd == Decimal(3)
+    assert AuditEvent.objects.filter(action="budget.create", actor=personas.platform_admin).exists()
