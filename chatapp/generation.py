@@ -25,7 +25,7 @@ from chatapp.live import live_append, stop_requested
 from chatapp.models import Message
 from chatapp.services import assistant_message_finish, assistant_text_append
 from providers import gateway
-from providers.errors import GatewayError
+from providers.errors import GatewayError, ProviderError
 
 if TYPE_CHECKING:
     from providers.keys import Caller
@@ -118,7 +118,10 @@ async def generate_answer(
                     status = Message.Status.STOPPED
                     break
     except GatewayError as exc:
-        status, error_code, error_text = Message.Status.ERROR, exc.code, exc.message
+        status, error_code = Message.Status.ERROR, exc.code
+        # The gateway's own refusals (budget, limits, personal data, keys) say what to do;
+        # an upstream's failure text is technical, so the page shows its general message.
+        error_text = "" if isinstance(exc, ProviderError) else exc.message
         logger.info("generation %s failed: %s", message_id, exc.message)
     finally:
         beating.cancel()

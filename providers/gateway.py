@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
@@ -443,21 +444,33 @@ def embed(request: EmbeddingRequest, caller: Caller = SYSTEM_CALLER) -> Embeddin
 
 
 def stream(request: ChatRequest, caller: Caller = SYSTEM_CALLER) -> Iterator[ChatChunk]:
-    """Blocking ``astream`` for sync code: the stream runs on a private event loop."""
+    """Blocking ``astream`` for sync code: the stream runs on a private event loop in a
+    thread of its own, so this works even where the calling thread runs a loop."""
     runtime = get_runtime()
     runtime.snapshot_sync()  # load on this thread: the private loop has no sync helper thread
     loop = asyncio.new_event_loop()
+    worker = threading.Thread(target=loop.run_forever, name="gateway-stream", daemon=True)
+    worker.start()
+
+    def wait(step: Awaitable[T]) -> T:
+        async def run() -> T:
+            return await step
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result()
+
     client = build_async_client()
     chunks = astream(request, caller, client=client)
     try:
         while True:
             try:
-                yield loop.run_until_complete(chunks.__anext__())
+                yield wait(chunks.__anext__())
             except StopAsyncIteration:
                 return
     finally:
-        loop.run_until_complete(chunks.aclose())
-        loop.run_until_complete(client.aclose())
+        wait(chunks.aclose())
+        wait(client.aclose())
+        loop.call_soon_threadsafe(loop.stop)
+        worker.join()
         loop.close()
         runtime.ledger.flush_sync()
 
