@@ -100,7 +100,11 @@ def budget_alert_deliver(
     try:
         with transaction.atomic():
             alert = BudgetAlert.objects.create(
-                budget=budget, window_start=window_start, threshold=threshold, spent_usd=spent_usd
+                budget=budget,
+                window_start=window_start,
+                threshold=threshold,
+                limit_usd=budget.limit_usd,
+                spent_usd=spent_usd,
             )
     except IntegrityError:
         return None

@@ -121,11 +121,13 @@ class Budget(models.Model):
 
 
 class BudgetAlert(models.Model):
-    """A threshold crossed in one budget window; unique, so each is announced once."""
+    """A threshold crossed in one budget window at one limit; unique, so each is
+    announced once (a raised limit is crossed, and announced, anew)."""
 
     budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
     window_start = models.DateTimeField()
     threshold = models.PositiveSmallIntegerField()  # percent: 50, 80, 100
+    limit_usd = models.DecimalField(max_digits=14, decimal_places=4, default=0)
     spent_usd = models.DecimalField(max_digits=16, decimal_places=6)
     created_at = models.DateTimeField(auto_now_add=True)
     emailed_to = models.JSONField(default=list, blank=True)
@@ -135,7 +137,8 @@ class BudgetAlert(models.Model):
         ordering = ("-created_at",)
         constraints = [
             models.UniqueConstraint(
-                fields=("budget", "window_start", "threshold"), name="budget_alert_once"
+                fields=("budget", "window_start", "threshold", "limit_usd"),
+                name="budget_alert_once_per_limit",
             )
         ]
 

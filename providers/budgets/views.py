@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from orgs.errors import AccessDenied
-from orgs.models import User
+from orgs.models import Organization, User
 from providers.budgets.forms import BudgetEditForm, BudgetForm, RateLimitForm
 from providers.budgets.models import Budget, Notice, RateLimit
 from providers.budgets.periods import window_bounds
@@ -71,6 +72,19 @@ def _rows(user: User) -> list[BudgetRow]:
     return rows
 
 
+def _organization_for(actor: User, data: dict[str, Any]) -> Organization | None:
+    """The organization a new budget belongs to: its department's or person's; for an
+    organization budget the actor's (or the only one, for an admin outside any)."""
+    if data["scope"] == "department":
+        return data["department"].organization  # type: ignore[no-any-return]
+    if data["scope"] == "user":
+        return data["user"].organization  # type: ignore[no-any-return]
+    if actor.organization is not None:
+        return actor.organization
+    organizations = list(Organization.objects.all()[:2])
+    return organizations[0] if len(organizations) == 1 else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def budget_list(request: HttpRequest) -> HttpResponse:
@@ -87,10 +101,10 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        organization = actor.organization
+        organization = _organization_for(actor, data)
         if organization is None:
-            raise Http404
-        if Budget.objects.filter(
+            form.add_error(None, _("Your account belongs to no organization; ask to be added."))
+        elif Budget.objects.filter(
             scope=data["scope"],
             organization=organization,
             department=data.get("department") if data["scope"] == "department" else None,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from orgs.models import AuditEvent
 from providers.budgets.alerts import alert_recipients, budget_alert_deliver
 from providers.budgets.models import Budget, Notice
-from providers.budgets.services import budget_create
+from providers.budgets.services import budget_create, budget_update
 from tests.personas import Personas
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +108,31 @@ def test_a_failing_webhook_does_not_lose_the_alert(personas: Personas) -> None:
     recipients = set(mail.outbox[0].to)
     assert personas.member.email in recipients and personas.dept_admin.email in recipients
     assert "refused" in mail.outbox[0].body or "거부" in mail.outbox[0].body
+
+
+def test_a_raised_limit_is_announced_anew(personas: Personas) -> None:
+    budget = budget_create(
+        organization=personas.org,
+        scope="department",
+        department=personas.eng,
+        period=Budget.Period.MONTH,
+        limit_usd=Decimal(10),
+        actor=None,
+    )
+    start = timezone.now()
+    assert budget_alert_deliver(
+        budget_id=budget.pk, window_start=start, threshold=100, spent_usd=Decimal(10)
+    )
+    budget_update(
+        budget=budget, limit_usd=Decimal(20), enforcement="hard", webhook_url="", actor=None
+    )
+    again = budget_alert_deliver(
+        budget_id=budget.pk, window_start=start, threshold=50, spent_usd=Decimal(10)
+    )
+    assert again is not None and again.limit_usd == Decimal(20)
+    assert (
+        budget_alert_deliver(
+            budget_id=budget.pk, window_start=start, threshold=50, spent_usd=Decimal(11)
+        )
+        is None
+    )

@@ -151,3 +151,17 @@ def test_a_platform_admin_sets_a_key_budget_in_the_admin_site(
     budget = Budget.objects.get(virtual_key=key)
     assert budget.limit_usd == Decimal(3)
     assert AuditEvent.objects.filter(action="budget.create", actor=personas.platform_admin).exists()
+
+
+def test_an_admin_outside_any_organization_sets_budgets(client: Client, personas: Personas) -> None:
+    from orgs.models import User
+
+    admin = User.objects.create_superuser("root@example.com", "pw-123456789")
+    client.force_login(admin)
+    for data in ({"scope": "department", "department": personas.eng.pk}, {"scope": "organization"}):
+        response = client.post(
+            "/budgets/", {"period": "month", "limit_usd": "10", "enforcement": "hard", **data}
+        )
+        assert response.status_code == 302
+    assert Budget.objects.get(scope="department").organization == personas.org
+    assert Budget.objects.get(scope="organization").organization == personas.org
