@@ -127,7 +127,7 @@ def text_width(text: str) -> float:
     """Rough rendered width in pixels at ``FONT_SIZE``: Hangul and other wide
     characters take about twice a Latin letter."""
     units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-    return units * FONT_SIZE * 0.6
+    return units * FONT_SIZE * 0.66  # generous: a clipped label is worse than a gap
 
 
 def _fit(text: str, width: float) -> str:
