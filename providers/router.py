@@ -26,7 +26,7 @@ from django.conf import settings
 
 from providers.errors import ContextWindowExceeded, GatewayError, ModelNotFound, ProviderError
 from providers.events import publish_now
-from providers.runtime import COOLDOWN_KEY, FAILS_KEY
+from providers.runtime import COOLDOWN_KEY, COOLDOWN_LOG_KEY, COOLDOWN_LOG_SECONDS, FAILS_KEY
 from providers.tokens import fits
 
 if TYPE_CHECKING:
@@ -152,6 +152,12 @@ def note_failure(
             COOLDOWN_KEY.format(entry.deployment_id), "1", ex=policy.cooldown_seconds, nx=True
         )
         client.delete(key)
+        if started:
+            now = time.time()
+            with client.pipeline() as pipe:
+                pipe.zadd(COOLDOWN_LOG_KEY, {f"{entry.deployment_id}:{now:.3f}": now})
+                pipe.zremrangebyscore(COOLDOWN_LOG_KEY, "-inf", now - COOLDOWN_LOG_SECONDS)
+                pipe.execute()
     except redis.RedisError:
         logger.warning("could not count a failure of deployment %s in Redis", entry.deployment_id)
         return False

@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 KEY_CACHE_SECONDS = 30.0
 COOLDOWN_KEY = "gateway:cooldown:{}"
 FAILS_KEY = "gateway:fails:{}"
+# Every cooldown start, "<deployment id>:<epoch seconds>" scored by its time; kept a week.
+COOLDOWN_LOG_KEY = "gateway:cooldown-log"
+COOLDOWN_LOG_SECONDS = 8 * 86400
 LATENCY_ALPHA = 0.3
 
 

@@ -68,7 +68,7 @@ def _dashboard(*, filters: OpsFilters, now: datetime) -> Dashboard:
     start = now - window.span
     stats = deployment_stats_list(start=start, end=now)
     configured = [s.deployment_id for s in stats if s.configured and s.deployment_id is not None]
-    states = cooldown_states(configured)
+    states = cooldown_states(configured, since=start)
     rows = [
         DeploymentRow(s, states.get(s.deployment_id) if states and s.deployment_id else None)
         for s in stats

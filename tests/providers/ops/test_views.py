@@ -199,3 +199,5 @@ def test_real_gateway_traffic_shows_retries_and_a_cooldown(
     assert figure(html, healthy.pk, "retries") == "1 / 0"
     assert figure(html, healthy.pk, "attempts") == "3"
     assert "s left)" in figure(html, broken.pk, "cooldown")
+    assert "1 cooldown in this window" in figure(html, broken.pk, "cooldown")
+    assert "cooldown in this window" not in figure(html, healthy.pk, "cooldown")
