@@ -26,6 +26,7 @@ from providers.attempt import RequestScreens, own_key_for, own_key_use_record, w
 from providers.budgets import ratelimit
 from providers.budgets.guard import (
     CallGuard,
+    TokenEstimate,
     chat_estimate,
     embedding_estimate,
     guard_close,
@@ -91,7 +92,7 @@ def _plan(
 
 
 async def _deployment_slot(
-    runtime: GatewayRuntime, ordered: list[DeploymentEntry], start: int, tokens: int
+    runtime: GatewayRuntime, ordered: list[DeploymentEntry], start: int, tokens: TokenEstimate
 ) -> tuple[DeploymentEntry, ratelimit.Grant | None]:
     """The first deployment from ``start`` (round) whose own rpm/tpm has room."""
     limited: ratelimit.RateLimited | None = None
@@ -101,7 +102,7 @@ async def _deployment_slot(
             return entry, None
         rule = LimitRule(f"deployment:{entry.deployment_id}", entry.rpm, entry.tpm)
         try:
-            return entry, await ratelimit.acquire(runtime.redis(), [rule], tokens=tokens)
+            return entry, await ratelimit.acquire(runtime.redis(), [rule], tokens=tokens.prompt)
         except ratelimit.RateLimited as exc:
             limited = exc
     assert limited is not None  # noqa: S101 - the loop ran at least once
@@ -113,7 +114,7 @@ async def _attempts(
     snapshot: Snapshot,
     plan: Plan,
     guard: CallGuard,
-    prompt_tokens: int,
+    tokens: TokenEstimate,
     call: Callable[[DeploymentEntry, int], Awaitable[T]],
 ) -> T:
     """Run ``call`` over the plan's deployments until one succeeds (non-streaming)."""
@@ -127,7 +128,7 @@ async def _attempts(
             continue
         for index in range(plan.policy.num_retries + 1):
             try:
-                entry, grant = await _deployment_slot(runtime, ordered, index, prompt_tokens)
+                entry, grant = await _deployment_slot(runtime, ordered, index, tokens)
             except ratelimit.RateLimited as exc:
                 last_error = exc
                 break  # every deployment of this group is at its limit: next group
@@ -246,7 +247,7 @@ async def achat(
         request_id,
     )
     try:
-        return await _attempts(runtime, snapshot, plan, guard, tokens[0], call)
+        return await _attempts(runtime, snapshot, plan, guard, tokens, call)
     finally:
         await guard_close(runtime, guard)
 
@@ -267,7 +268,7 @@ async def astream(
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     try:
         async for chunk in _stream_attempts(
-            runtime, snapshot, plan, caller, request, http, guard, request_id, tokens[0]
+            runtime, snapshot, plan, caller, request, http, guard, request_id, tokens
         ):
             yield chunk
     finally:
@@ -283,7 +284,7 @@ async def _stream_attempts(
     http: httpx.AsyncClient,
     guard: CallGuard,
     request_id: str,
-    prompt_tokens: int,
+    tokens: TokenEstimate,
 ) -> AsyncGenerator[ChatChunk, None]:
     last_error: GatewayError | None = None
     attempt = 0
@@ -295,7 +296,7 @@ async def _stream_attempts(
             if not ordered:
                 break
             try:
-                entry, grant = await _deployment_slot(runtime, ordered, index, prompt_tokens)
+                entry, grant = await _deployment_slot(runtime, ordered, index, tokens)
             except ratelimit.RateLimited as exc:
                 last_error = exc
                 break
@@ -369,7 +370,7 @@ async def _stream_attempts(
                         status=outcome,
                     )
                 if grant is not None:
-                    actual = usage.total_tokens if usage else prompt_tokens
+                    actual = usage.total_tokens if usage else tokens.prompt
                     await ratelimit.adjust(runtime.redis(), grant, actual_tokens=actual)
             meter.record(runtime, snapshot, usage=usage, status="ok", error=None, final=True)
             return
@@ -411,7 +412,7 @@ async def aembed(
         request_id,
     )
     try:
-        return await _attempts(runtime, snapshot, plan, guard, tokens[0], call)
+        return await _attempts(runtime, snapshot, plan, guard, tokens, call)
     finally:
         await guard_close(runtime, guard)
 

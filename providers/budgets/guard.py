@@ -23,6 +23,8 @@ from providers.budgets.table import to_nano
 from providers.tokens import count_prompt_tokens
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from providers.budgets.enforce import Reservation
     from providers.budgets.ratelimit import Grant
     from providers.keys import Caller
@@ -65,13 +67,41 @@ def _estimate(snapshot: Snapshot, plan: Plan, *, prompt_tokens: int, output_toke
     return highest
 
 
-def chat_estimate(request: ChatRequest, provider: str) -> tuple[int, int]:
-    prompt = count_prompt_tokens(request, provider=provider)
-    return prompt, request.max_tokens or DEFAULT_OUTPUT_ESTIMATE
+class TokenEstimate:
+    """Prompt and output tokens a call may use, counted only when a limit or budget
+    needs them (counting costs a tokenizer pass)."""
+
+    def __init__(self, count: Callable[[], tuple[int, int]]) -> None:
+        self._count = count
+        self._value: tuple[int, int] | None = None
+
+    def _get(self) -> tuple[int, int]:
+        if self._value is None:
+            self._value = self._count()
+        return self._value
+
+    @property
+    def prompt(self) -> int:
+        return self._get()[0]
+
+    @property
+    def output(self) -> int:
+        return self._get()[1]
 
 
-def embedding_estimate(request: EmbeddingRequest) -> tuple[int, int]:
-    return sum(len(text) for text in request.inputs) // EMBEDDING_CHARS_PER_TOKEN + 1, 0
+def chat_estimate(request: ChatRequest, provider: str) -> TokenEstimate:
+    return TokenEstimate(
+        lambda: (
+            count_prompt_tokens(request, provider=provider),
+            request.max_tokens or DEFAULT_OUTPUT_ESTIMATE,
+        )
+    )
+
+
+def embedding_estimate(request: EmbeddingRequest) -> TokenEstimate:
+    return TokenEstimate(
+        lambda: (sum(len(text) for text in request.inputs) // EMBEDDING_CHARS_PER_TOKEN + 1, 0)
+    )
 
 
 async def guard_open(
@@ -81,7 +111,7 @@ async def guard_open(
     caller: Caller,
     *,
     request_id: str,
-    tokens: tuple[int, int],
+    tokens: TokenEstimate,
 ) -> CallGuard:
     """Take from the rate limits and reserve on the budgets; raises RateLimited,
     BudgetExceeded or a 503 when Redis cannot be asked."""
@@ -92,11 +122,10 @@ async def guard_open(
     if not limits and not budgets:
         return guard
     client = runtime.redis()
-    prompt_tokens, output_tokens = tokens
-    guard.grant = await ratelimit.acquire(client, limits, tokens=prompt_tokens)
+    guard.grant = await ratelimit.acquire(client, limits, tokens=tokens.prompt)
     if budgets:
         estimate = _estimate(
-            snapshot, plan, prompt_tokens=prompt_tokens, output_tokens=output_tokens
+            snapshot, plan, prompt_tokens=tokens.prompt, output_tokens=tokens.output
         )
         try:
             guard.reservation = await enforce.reserve(

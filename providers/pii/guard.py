@@ -161,11 +161,16 @@ class _Screen:
         return data
 
     def result(self) -> dict[str, int]:
+        if not self.counts:
+            return {}
         return {kind.value: self.counts[kind.value] for kind in PiiKind if self.counts[kind.value]}
 
 
+_ACTIONS = frozenset(PiiAction.values)  # Choices.values is rebuilt on every access
+
+
 def _check_action(action: str) -> None:
-    if action not in PiiAction.values:
+    if action not in _ACTIONS:
         raise ValueError(f"unknown PII action {action!r}")
 
 

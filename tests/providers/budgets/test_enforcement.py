@@ -198,7 +198,7 @@ def test_department_rate_limit_counts_everyone_below(
 def test_tokens_per_minute(personas: Personas, metered: Deployment) -> None:
     # each call really uses 15 tokens (the fake counts 10 prompt words + 5 answer words);
     # a call is let in while the minute's tokens plus its prompt estimate fit
-    estimate = chat_estimate(ask(), "openai")[0]
+    estimate = chat_estimate(ask(), "openai").prompt
     rate_limit_set(user=personas.member, rpm=None, tpm=30 + estimate, actor=None)
     done, error = calls_until_refused(caller_for_user(personas.member, source="chat"))
     assert done == 3
