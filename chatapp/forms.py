@@ -26,6 +26,16 @@ class ConversationRenameForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
 
 
+class SystemPromptForm(forms.Form):
+    system_prompt = forms.CharField(
+        label=_("System prompt"),
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Instructions the model follows in every answer of this conversation."),
+    )
+
+
 class PromptTemplateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(

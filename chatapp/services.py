@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from chatapp.models import Conversation, Message
+from chatapp.selectors import branch_leaf
 
 if TYPE_CHECKING:
     from orgs.models import User
@@ -194,4 +195,33 @@ def conversation_branch_select(conversation: Conversation, *, leaf: Message) -> 
     """Show the branch that ends at ``leaf`` (after choosing a sibling)."""
     conversation.current_leaf = leaf
     conversation.save(update_fields=["current_leaf"])
+    return conversation
+
+
+class MessageBusy(Exception):
+    """The message, or a reply under it, is still being written."""
+
+
+@transaction.atomic
+def message_delete(conversation: Conversation, *, message: Message) -> Conversation:
+    """Delete a message and every reply under it. When it was on the branch on screen,
+    the branch moves to the newest remaining version at that place, else to the parent."""
+    subtree = {message.pk}
+    frontier = [message.pk]
+    while frontier:
+        frontier = list(Message.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        subtree.update(frontier)
+    if Message.objects.filter(pk__in=subtree, status=Message.Status.STREAMING).exists():
+        raise MessageBusy
+    on_screen = conversation.current_leaf_id in subtree
+    parent = message.parent
+    message.delete()
+    if on_screen:
+        sibling = (
+            Message.objects.filter(conversation=conversation, parent=parent)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        conversation.current_leaf = branch_leaf(sibling) if sibling is not None else parent
+        conversation.save(update_fields=["current_leaf"])
     return conversation

@@ -8,6 +8,7 @@ app_name = "chat"
 urlpatterns = [
     path("new/", views_chat.conversation_new, name="new"),
     path("bin/", views_chat.conversation_bin, name="bin"),
+    path("archive/", views_chat.conversation_archive, name="archive"),
     path("compare/", views_chat.comparison_new, name="compare"),
     path("compare/<int:comparison_id>/", views_chat.comparison_page, name="comparison"),
     path("compare/<int:comparison_id>/vote/", views_chat.comparison_vote_view, name="compare_vote"),

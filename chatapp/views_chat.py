@@ -19,6 +19,7 @@ from chatapp.forms import (
     ConversationCreateForm,
     ConversationRenameForm,
     PromptTemplateForm,
+    SystemPromptForm,
 )
 from chatapp.models import Comparison, Conversation, Message, PromptTemplate
 from chatapp.permissions import access_conversation, access_message
@@ -30,11 +31,13 @@ from chatapp.selectors import (
     sibling_neighbours,
 )
 from chatapp.services import (
+    MessageBusy,
     conversation_branch_select,
     conversation_create,
     conversation_delete,
     conversation_restore,
     conversation_update,
+    message_delete,
 )
 from chatapp.templates_prompts import prompt_template_create, prompt_template_list_for_user
 from chatapp.turns import caller_for_user
@@ -155,6 +158,24 @@ def conversation_action(request: HttpRequest, conversation_id: int, action: str)
             conversation_update(conversation, model_name=model)
         else:
             messages.error(request, _("Choose a model you may use."))
+    elif action == "system":
+        system = SystemPromptForm(request.POST)
+        if system.is_valid():
+            conversation_update(conversation, system_prompt=system.cleaned_data["system_prompt"])
+            messages.success(request, _("The system prompt applies from the next answer on."))
+        else:
+            messages.error(
+                request, " ".join(str(e) for e in system.errors.get("system_prompt", []))
+            )
+    elif action == "delete-message":
+        try:
+            chosen = access_message(conversation, request.POST.get("message_id"))
+        except AccessDenied:
+            raise Http404 from None
+        try:
+            message_delete(conversation, message=chosen)
+        except MessageBusy:
+            messages.error(request, _("Stop the answer before deleting it."))
     elif action == "branch":
         try:
             chosen = access_message(conversation, request.POST.get("message_id"))
@@ -164,6 +185,13 @@ def conversation_action(request: HttpRequest, conversation_id: int, action: str)
     else:
         raise Http404
     return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_GET
+def conversation_archive(request: HttpRequest) -> HttpResponse:
+    archived = conversation_list_for_user(_user(request), archived=True)
+    return render(request, "chat/archive.html", {**_sidebar(request), "archived": archived})
 
 
 @login_required

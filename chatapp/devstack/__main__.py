@@ -42,8 +42,10 @@ def command_run(args: argparse.Namespace) -> int:
         stack.env.setdefault("DJANGO_ALLOWED_HOSTS", f"127.0.0.1,localhost,{args.host}")
         stack.env.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
         stack.start_demo_llm()  # loads while the database is brought up to date
+        stack.start_embedder()
         stack.manage("setup_platform", "--models-config", str(DEMO_MODELS_CONFIG))
         stack.wait_demo_llm()
+        stack.wait_embedder()
         stack.log("Database migrated, admin and demo model configured")
         stack.start_celery()
         stack.start_web(args.host, args.port)
@@ -80,6 +82,7 @@ def _public_env(env: dict[str, str]) -> dict[str, str]:
         "DJANGO_MEDIA_ROOT",
         "DJANGO_STATIC_ROOT",
         "DEMO_LLM_API_BASE",
+        "DEMO_EMBEDDING_API_BASE",
         "DJANGO_ALLOWED_HOSTS",
         "EMAIL_BACKEND",
     )

