@@ -149,10 +149,15 @@ class ChatChunk:
 
 @dataclass(frozen=True)
 class EmbeddingRequest:
+    """``input_type``: "query" or "passage", for asymmetric models (e5 and the like) that
+    embed a question differently from the text that answers it. Only sent upstream to
+    deployments that opt in (``input_type: true`` in their ``litellm_params``)."""
+
     model: str
     inputs: list[str]
     dimensions: int | None = None
     user: str | None = None
+    input_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,7 @@ def query_embedding(
     user: User, query: str, *, model: str, caller: Caller | None = None
 ) -> list[float]:
     response = gateway.embed(
-        EmbeddingRequest(model=model, inputs=[query], dimensions=EMBEDDING_DIM),
+        EmbeddingRequest(model=model, inputs=[query], dimensions=EMBEDDING_DIM, input_type="query"),
         caller or caller_for_user(user, source="rag"),
     )
     return list(response.vectors[0])

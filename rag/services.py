@@ -348,6 +348,7 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
                     model=model,
                     inputs=[_embedding_text(c) for c in batch],
                     dimensions=EMBEDDING_DIM,
+                    input_type="passage",
                 ),
                 caller,
             )

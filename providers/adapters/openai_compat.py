@@ -284,6 +284,9 @@ class OpenAIAdapter:
             body["dimensions"] = request.dimensions
         if request.user:
             body["user"] = request.user
+        # OpenAI rejects unknown fields, so only engines that opted in get it.
+        if request.input_type and target.params.get("input_type") is True:
+            body["input_type"] = request.input_type
         headers = {"Content-Type": "application/json", **self.auth_headers(target)}
         return HttpCall(url=self.embed_url(target), headers=headers, body=dumps(body))
 

@@ -249,9 +249,13 @@ def embedding_request_parse(body: Any) -> EmbeddingRequest:
         )
     dimensions = _positive_int(body, "dimensions")
     user = body.get("user")
+    input_type = body.get("input_type")
+    if input_type not in (None, "query", "passage"):
+        raise InvalidRequest("'input_type' must be 'query' or 'passage'", param="input_type")
     return EmbeddingRequest(
         model=model,
         inputs=inputs,
         dimensions=dimensions,
         user=user if isinstance(user, str) else None,
+        input_type=input_type,
     )
