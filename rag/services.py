@@ -6,6 +6,7 @@ and the HTTP API are thin wrappers around these functions.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -318,7 +319,8 @@ def _embedding_text(chunk: TextChunk) -> str:
 def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER) -> Document | None:
     """Parse, chunk, embed and index one stored document; safe to run again.
 
-    Moves the row through ``processing`` (stages parsing → chunking → embedding,
+    Moves the row through ``processing`` (stages parsing → OCR for scans → chunking →
+    embedding,
     ``progress`` 0 to 100) to ``ready``, or to ``failed`` with the typed error's
     message and no chunks. Chunks are replaced only at the end, in one transaction.
     Returns None when the document no longer exists.
@@ -333,7 +335,11 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
     try:
         with document.file.open("rb") as handle:
             data = handle.read()
-        parsed = parse_document(data, document.filename, parse_limits())
+        limits = dataclasses.replace(
+            parse_limits(),
+            on_ocr=lambda: _progress(document_id, stage=Document.Stage.OCR, progress=15),
+        )
+        parsed = parse_document(data, document.filename, limits)
         _progress(document_id, stage=Document.Stage.CHUNKING, progress=30)
         chunks = chunk_blocks(parsed.blocks)
         if not chunks:

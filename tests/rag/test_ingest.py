@@ -72,3 +72,26 @@ def test_embedding_failure_marks_failed(personas: Personas, settings: object) ->
     )
     result = document_ingest(document.pk)
     assert result is not None and result.status == "failed" and result.error
+
+
+@pytest.mark.usefixtures("require_tesseract")
+def test_a_scan_goes_through_the_ocr_stage(
+    personas: Personas, sample: Callable[[str], bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.services
+
+    stages: list[str] = []
+    real_progress = rag.services._progress
+
+    def spy(document_id: int, **fields: object) -> None:
+        if fields.get("stage"):
+            stages.append(str(fields["stage"]))
+        real_progress(document_id, **fields)
+
+    monkeypatch.setattr(rag.services, "_progress", spy)
+    scan = document_create(
+        owner=personas.member, filename="korean_scan.png", data=sample("korean_scan.png")
+    )
+    result = document_ingest(scan.pk)
+    assert result is not None and result.status == "ready"
+    assert stages == ["parsing", "ocr", "chunking", "embedding"]

@@ -151,3 +151,19 @@ def test_fragment_lines_inside_a_taller_line_are_dropped() -> None:
 
     # then
     assert kept.split() == ["사내", "휴가", "미사용", "연차는", "문의"]
+
+
+@pytest.mark.usefixtures("require_tesseract")
+def test_the_ocr_stage_is_announced_for_scans_only(
+    sample: Callable[[str], bytes], limits: ParseLimits
+) -> None:
+    import dataclasses
+
+    calls: list[str] = []
+    watched = dataclasses.replace(limits, on_ocr=lambda: calls.append("ocr"))
+    parse_document(sample("korean.pdf"), "korean.pdf", watched)
+    assert calls == []
+    parse_document(image_pdf(sample("korean_scan.png")), "scan.pdf", watched)
+    assert calls == ["ocr"]
+    parse_document(sample("korean_scan.png"), "korean_scan.png", watched)
+    assert calls == ["ocr", "ocr"]

@@ -13,7 +13,10 @@ Parsers are pure: no database, no Django settings, no network. OCR runs the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BlockKind = Literal["heading", "paragraph", "table", "list", "code"]
 
@@ -63,6 +66,13 @@ class ParseLimits:
     max_unpacked_bytes: int = 512 * 1024 * 1024
     ocr_enabled: bool = True
     ocr_timeout_seconds: float = 120.0
+    # Called once, when a parser starts reading pages with OCR (the slow part), so the
+    # caller can show it; not a limit, but it travels with what the parser is given.
+    on_ocr: Callable[[], None] | None = None
+
+    def ocr_starting(self) -> None:
+        if self.on_ocr is not None:
+            self.on_ocr()
 
 
 class Parser(Protocol):

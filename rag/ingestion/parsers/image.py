@@ -25,6 +25,7 @@ class ImageParser:
             with Image.open(io.BytesIO(data)) as image:
                 frames = getattr(image, "n_frames", 1)
                 _check_size(image.width * image.height, frames, limits)
+                limits.ocr_starting()
                 blocks: list[Block] = []
                 for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
                     text = ocr_image(frame, timeout=limits.ocr_timeout_seconds)

@@ -138,6 +138,7 @@ def _ocr_pages(
     except OcrUnavailable as exc:
         warnings.append(f"{exc.message} Pages without a text layer: {_page_list(pages)}.")
         return {}
+    limits.ocr_starting()
     result: dict[int, list[Block]] = {}
     for number in pages:
         page = document[number - 1]
