@@ -11,8 +11,10 @@ from django.views.decorators.http import require_GET
 
 from orgs.models import User
 from orgs.selectors import primary_membership
+from rag.ingestion.parsers.ocr import ocr_available
 from rag.models import Document
 from rag.permissions import readable_documents_filter
+from rag.services import parse_limits
 
 
 @login_required
@@ -26,6 +28,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at")[:200]
     )
     membership = primary_membership(user)
+    limits = parse_limits()
     return render(
         request,
         "rag/documents.html",
@@ -33,5 +36,9 @@ def document_list(request: HttpRequest) -> HttpResponse:
             "documents": documents,
             "department_code": membership.department.code if membership else "",
             "department_name": membership.department.name if membership else "",
+            "max_bytes": limits.max_bytes,
+            "max_mb": limits.max_bytes // (1024 * 1024),
+            "max_pages": limits.max_pages,
+            "ocr_available": limits.ocr_enabled and ocr_available(),
         },
     )

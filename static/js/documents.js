@@ -62,6 +62,13 @@
 
   function upload(file) {
     var view = row(file);
+    var maxBytes = parseInt(root.getAttribute("data-max-bytes"), 10) || 0;
+    if (maxBytes && file.size > maxBytes) {
+      // Refused here already, so nothing is sent; the server would refuse it the same way.
+      view.status.textContent = label("failed") + " · " + label("too-large");
+      view.status.classList.add("danger");
+      return;
+    }
     var form = new FormData();
     form.append("file", file);
     var rules = acl();
