@@ -50,7 +50,13 @@ def attempt_row(deployment: Deployment | None, **fields: Any) -> Attempt:
 @pytest.fixture
 def seed(db: None) -> Seed:
     """``seed(attempt, attempt, ...)``: store one client request of these attempts (in
-    order: numbered 1..n, only the last final unless every attempt failed)."""
+    order: numbered 1..n, only the last final unless every attempt failed).
+
+    The figures are compared with the rows the test stores: rows an earlier test left in
+    the ledger writer's buffer are written first and hidden (the test's transaction rolls
+    the deletion back)."""
+    get_runtime().ledger.flush_sync()
+    UsageRecord.objects.all().delete()
 
     def store(*attempts: Attempt, request_id: str | None = None) -> list[UsageRecord]:
         request_id = request_id or uuid.uuid4().hex
