@@ -160,6 +160,7 @@ def _fresh_gateway_state() -> Iterator[None]:
     from providers.pii.policy import policy_cache
     from providers.runtime import RoutingStats, get_runtime
     from providers.vault.index import get_credential_index
+    from rag.term_stats import term_stats_forget
 
     get_credential_index().invalidate()
     policy_cache().invalidate()
@@ -169,9 +170,11 @@ def _fresh_gateway_state() -> Iterator[None]:
     runtime.forget_costs()
     runtime.cooldowns.clear()
     runtime.stats = RoutingStats()
+    term_stats_forget()
     yield
     runtime.forget_config()
     runtime.forget_costs()
+    term_stats_forget()
 
 
 @pytest.fixture(scope="session", autouse=True)
