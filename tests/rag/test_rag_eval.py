@@ -190,3 +190,25 @@ def test_unknown_gold_passage_is_an_error(tmp_path: Path, db: None) -> None:
     passages, queries = write_set(tmp_path, [("q1", "연차휴가", "nope")])
     with pytest.raises(CommandError, match="gold passage that is not in the passages"):
         call_command("rag_eval", str(passages), str(queries), stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("media_root", "embedding_deployment")
+def test_fusion_weights_for_the_run(tmp_path: Path) -> None:
+    queries = [(f"q{i}", text, pid) for i, (pid, _, text) in enumerate(PASSAGES)]
+    queries.append(("q-miss", "전혀 관계없는 질문 xyz", "p1"))
+    passages, queries_path = write_set(tmp_path, queries)
+    args = [str(passages), str(queries_path), "--embedding-model", EMBEDDING_MODEL, "--k", "3"]
+
+    # a weight of 0 leaves that ranking out of the hybrid one
+    out = StringIO()
+    call_command("rag_eval", *args, "--vector-weight", "0", stdout=out)
+    assert "keyword weight 2.0, vector weight 0.0, k 60" in out.getvalue()
+    assert table_row(out.getvalue(), "hybrid")[1:5] == table_row(out.getvalue(), "keyword")[1:5]
+    out = StringIO()
+    call_command("rag_eval", *args, "--keyword-weight", "0", "--rrf-k", "5", stdout=out)
+    assert "keyword weight 0.0, vector weight 1.0, k 5" in out.getvalue()
+    assert table_row(out.getvalue(), "hybrid")[1:5] == table_row(out.getvalue(), "vector")[1:5]
+
+    with pytest.raises(CommandError, match="at least 0"):
+        call_command("rag_eval", *args, "--keyword-weight", "-1", stdout=StringIO())

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.test.utils import override_settings
 
 from rag.evaluation import (
     EvaluationError,
@@ -59,6 +60,21 @@ class Command(BaseCommand):
             "--keep", action="store_true", help="keep the temporary organization and documents"
         )
         parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+        parser.add_argument(
+            "--keyword-weight",
+            type=float,
+            default=None,
+            help="hybrid fusion weight of the keyword ranking (default: RAG_KEYWORD_WEIGHT)",
+        )
+        parser.add_argument(
+            "--vector-weight",
+            type=float,
+            default=None,
+            help="hybrid fusion weight of the vector ranking (default: RAG_VECTOR_WEIGHT)",
+        )
+        parser.add_argument(
+            "--rrf-k", type=int, default=None, help="fusion constant (default: RAG_RRF_K)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         k: int = options["k"]
@@ -82,18 +98,39 @@ class Command(BaseCommand):
             f"{len(passages)} passages, {len(queries)} queries, "
             f"embeddings: {model if problem is None else 'none'}"
         )
+        fusion = {
+            name: options[option]
+            for name, option in (
+                ("RAG_KEYWORD_WEIGHT", "keyword_weight"),
+                ("RAG_VECTOR_WEIGHT", "vector_weight"),
+                ("RAG_RRF_K", "rrf_k"),
+            )
+            if options[option] is not None
+        }
+        if any(value < 0 for value in fusion.values()) or fusion.get("RAG_RRF_K", 1) < 1:
+            raise CommandError("Weights must be at least 0 and --rrf-k at least 1.")
+        self.stdout.write(
+            "Fusion of the rankings: keyword weight {RAG_KEYWORD_WEIGHT}, vector weight "
+            "{RAG_VECTOR_WEIGHT}, k {RAG_RRF_K}".format(
+                **{
+                    name: fusion.get(name, getattr(settings, name))
+                    for name in ("RAG_KEYWORD_WEIGHT", "RAG_VECTOR_WEIGHT", "RAG_RRF_K")
+                }
+            )
+        )
         started = time.monotonic()
         try:
-            result = evaluation_run(
-                passages=passages,
-                queries=queries,
-                embedding_model=model if problem is None else None,
-                k=k,
-                keep=options["keep"],
-                progress=lambda message: self.stdout.write(
-                    f"[{time.monotonic() - started:7.1f}s] {message}"
-                ),
-            )
+            with override_settings(**fusion):
+                result = evaluation_run(
+                    passages=passages,
+                    queries=queries,
+                    embedding_model=model if problem is None else None,
+                    k=k,
+                    keep=options["keep"],
+                    progress=lambda message: self.stdout.write(
+                        f"[{time.monotonic() - started:7.1f}s] {message}"
+                    ),
+                )
         except EvaluationError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
