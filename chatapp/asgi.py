@@ -8,6 +8,10 @@ from typing import Any
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
+# The web server reuses database connections from a pool (settings.DATABASE_POOL):
+# without it every websocket event's database call connects anew (password hashing
+# included), which was the largest cost of a streamed answer.
+os.environ.setdefault("DATABASE_POOL", "16")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -1,4 +1,4 @@
-"""Websocket consumers: authenticate from scope, relay channel-layer events (R5)."""
+"""Websocket consumers: authenticate from scope, relay conversation and user events (R5)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
-from chatapp.events import conversation_group_name, user_group_name
+from chatapp.fanout import conversation_topic, user_topic
 from chatapp.live import live_text, stop_request
 from chatapp.models import Conversation, Message
 from chatapp.permissions import access_message, conversation_for_socket
 from chatapp.rendering import RenderUpdate, StreamingRenderer
+from chatapp.runtime import get_chat_runtime
 from chatapp.turns import turn_start
 from orgs.errors import AccessDenied
 
@@ -36,7 +37,7 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     connections are refused.
     """
 
-    group: str | None = None
+    topic: str | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -45,21 +46,20 @@ class UserEventsConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.accept()
             await self.close(code=4401)
             return
-        self.group = user_group_name(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await get_chat_runtime().hub().join(user_topic(user.pk), self.user_event)
+        self.topic = user_topic(user.pk)
         await self.accept()
         await self.send_json({"type": "hello", "user": user.email})
 
     async def disconnect(self, code: int) -> None:
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.topic is not None:
+            await get_chat_runtime().hub().leave(self.topic, self.user_event)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
-    async def user_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
+    async def user_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
         if event.get("type") == "session.revoked":
             await self.close(code=4403)
@@ -74,7 +74,6 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """
 
     conversation_id: int | None = None
-    group: str | None = None
     renderers: dict[int, tuple[StreamingRenderer, int]]
 
     async def connect(self) -> None:
@@ -89,18 +88,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         except AccessDenied:
             await self.close(code=4404)
             return
+        hub = get_chat_runtime().hub()
+        await hub.join(conversation_topic(conversation.pk), self.conversation_event)
         self.conversation_id = conversation.pk
-        self.group = conversation_group_name(conversation.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(user_group_name(user.pk), self.channel_name)
+        await hub.join(user_topic(user.pk), self.user_event)
         await self.send_json({"type": "ready", "conversation_id": conversation.pk})
 
     async def disconnect(self, code: int) -> None:
-        user = self.scope.get("user")
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        if user is not None and user.is_authenticated:
-            await self.channel_layer.group_discard(user_group_name(user.pk), self.channel_name)
+        if self.conversation_id is not None:
+            hub = get_chat_runtime().hub()
+            await hub.leave(conversation_topic(self.conversation_id), self.conversation_event)
+            await hub.leave(user_topic(self.scope["user"].pk), self.user_event)
 
     async def _conversation(self) -> Conversation:
         """Checked on every event: access ends the moment it is taken away."""
@@ -158,11 +156,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     ) -> None:
         """Start an answer and tell every tab on the conversation."""
         start = await turn_start(conversation, user=self.scope["user"], text=text, parent=parent)
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "chat.event",
-                "event": {
+        await (
+            get_chat_runtime()
+            .hub()
+            .publish(
+                conversation_topic(conversation.pk),
+                {
                     "type": "message.started",
                     "message_id": start.assistant_message.pk,
                     "parent_id": start.user_message.pk,
@@ -172,7 +171,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                     "model": start.assistant_message.model_name,
                     "title": start.title,
                 },
-            },
+            )
         )
 
     async def _resume(self, conversation: Conversation, content: dict[str, Any]) -> None:
@@ -219,8 +218,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 }
             )
 
-    async def chat_event(self, event: dict[str, Any]) -> None:
-        payload = event["event"]
+    async def conversation_event(self, payload: dict[str, Any]) -> None:
+        """An event of this conversation from the fan-out; deltas get their HTML here."""
         kind = payload.get("type")
         if kind == "message.delta":
             render = self._render_delta(payload["message_id"], payload["offset"], payload["text"])
@@ -247,8 +246,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         self.renderers[message_id] = (renderer, fed + len(fresh))
         return render_json(update)
 
-    async def user_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
+    async def user_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event)
         if event.get("type") == "session.revoked":
             await self.close(code=4403)

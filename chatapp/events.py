@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import logging
 from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import redis
 from django.db import transaction
+
+from chatapp.fanout import channel_name, event_data, user_topic
+from chatapp.runtime import get_chat_runtime
+
+logger = logging.getLogger(__name__)
 
 
 class NoticeEvent(TypedDict):
@@ -27,14 +30,6 @@ class PermissionsChangedEvent(TypedDict):
 
 
 UserEvent = NoticeEvent | SessionRevokedEvent | PermissionsChangedEvent
-
-
-def user_group_name(user_id: int) -> str:
-    return f"user.{user_id}"
-
-
-def conversation_group_name(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
 
 
 class MessageStartedEvent(TypedDict):
@@ -62,21 +57,15 @@ class MessageDoneEvent(TypedDict):
 
 
 def send_event_now(user_id: int, event: UserEvent) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send = async_to_sync(layer.group_send)
-    message = {"type": "user.event", "event": dict(event)}
+    """Publish ``event`` to every open page of the user, in every web process
+    (``chatapp.fanout``); callable from any sync code, Celery tasks included."""
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        send(user_group_name(user_id), message)
-        return
-    # Sync code running on a thread that also runs an event loop cannot block on
-    # async_to_sync there; hand the send to a short-lived thread instead.
-    worker = threading.Thread(target=send, args=(user_group_name(user_id), message))
-    worker.start()
-    worker.join(timeout=10)
+        get_chat_runtime().sync_redis().publish(
+            channel_name(user_topic(user_id)), event_data(dict(event))
+        )
+    except redis.RedisError:
+        # The change itself is stored; open pages learn it on their next request.
+        logger.warning("event %s for user %s not delivered", event["type"], user_id)
 
 
 def send_event_on_commit(user_id: int, event: UserEvent) -> None:

@@ -3,9 +3,10 @@
 Runs as a task of the web process, independent of any socket: a dropped
 connection loses nothing, every tab on the conversation sees the same stream,
 and any of them can stop it (noticed within ``STOP_CHECK_SECONDS``). Text goes
-to the clients as it arrives (batched every ``RELAY_SECONDS``), to Redis for
-late joiners, and to the database every
-``PERSIST_SECONDS`` or ``PERSIST_CHARS``; the outcome is stored once, at the end.
+to the clients as it arrives (batched every ``RELAY_SECONDS``, through
+``chatapp.fanout``, which also keeps the live copy in Redis for late joiners), and
+to the database through the loop's batched writer (``chatapp.textwriter``); the
+outcome is stored once, at the end.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
-
-from chatapp.events import conversation_group_name
-from chatapp.live import live_append, stop_requested
+from chatapp.dbthread import db_call
+from chatapp.fanout import conversation_topic
+from chatapp.live import stop_requested
 from chatapp.models import Message
-from chatapp.services import assistant_message_finish, assistant_text_append
+from chatapp.runtime import get_chat_runtime
+from chatapp.services import assistant_message_finish
 from providers import gateway
 from providers.errors import GatewayError, ProviderError
 
@@ -34,33 +34,22 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 RELAY_SECONDS = 0.05
 STOP_CHECK_SECONDS = 0.5
-PERSIST_SECONDS = 1.0
-PERSIST_CHARS = 2000
 HEARTBEAT_SECONDS = 30.0  # even when the model is silent (see chatapp.tasks.STALE_SECONDS)
 
 
 @dataclass
 class Progress:
     sent: int = 0  # characters relayed (code points)
-    persisted: int = 0
     pending_relay: str = ""
-    pending_store: str = ""
     last_relay: float = 0.0
-    last_store: float = 0.0
-
-
-async def _broadcast(conversation_id: int, event: dict[str, object]) -> None:
-    layer = get_channel_layer()
-    if layer is not None:
-        await layer.group_send(
-            conversation_group_name(conversation_id), {"type": "chat.event", "event": event}
-        )
 
 
 async def generate_answer(
     *, conversation_id: int, message_id: int, request: ChatRequest, caller: Caller
 ) -> None:
-    progress = Progress(last_relay=time.monotonic(), last_store=time.monotonic())
+    progress = Progress(last_relay=time.monotonic())
+    runtime = get_chat_runtime()
+    hub, topic, writer = runtime.hub(), conversation_topic(conversation_id), runtime.text_writer()
     started = time.monotonic()
     first_token: float | None = None
     usage: Usage | None = None
@@ -70,34 +59,25 @@ async def generate_answer(
         now = time.monotonic()
         if progress.pending_relay and (force or now - progress.last_relay >= RELAY_SECONDS):
             text, progress.pending_relay = progress.pending_relay, ""
-            await live_append(message_id, text)
-            await _broadcast(
-                conversation_id,
+            await hub.publish(
+                topic,
                 {
                     "type": "message.delta",
                     "message_id": message_id,
                     "offset": progress.sent,
                     "text": text,
                 },
+                live=(message_id, text),
             )
             progress.sent += len(text)
             progress.last_relay = now
-        if progress.pending_store and (
-            force
-            or now - progress.last_store >= PERSIST_SECONDS
-            or len(progress.pending_store) >= PERSIST_CHARS
-        ):
-            text, progress.pending_store = progress.pending_store, ""
-            await sync_to_async(assistant_text_append)(message_id, text)
-            progress.persisted += len(text)
-            progress.last_store = now
 
     async def heartbeat() -> None:
         # Proves this process is alive while the model is silent (chatapp.tasks sweeps
         # answers without a heartbeat into "interrupted").
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            await sync_to_async(assistant_text_append)(message_id, "")
+            writer.append(message_id, "")
 
     beating = asyncio.ensure_future(heartbeat())
     last_stop_check = 0.0
@@ -107,7 +87,7 @@ async def generate_answer(
             if chunk.delta:
                 first_token = first_token or time.monotonic()
                 progress.pending_relay += chunk.delta
-                progress.pending_store += chunk.delta
+                writer.append(message_id, chunk.delta)
             if chunk.usage is not None:
                 usage = chunk.usage
             await relay()
@@ -129,11 +109,12 @@ async def generate_answer(
     await relay(force=True)
     cost = Decimal(0)
     if usage is not None:
-        cost = await sync_to_async(gateway.chat_cost)(request.model, usage)
-    message = await sync_to_async(assistant_message_finish)(
+        cost = await db_call(gateway.chat_cost)(request.model, usage)
+    tail = await writer.settle(message_id)
+    message = await db_call(assistant_message_finish)(
         message_id,
         status=status,
-        tail=progress.pending_store,
+        tail=tail,
         usage=usage,
         cost_usd=cost,
         ttft_ms=(first_token - started) * 1000 if first_token else None,
@@ -141,8 +122,8 @@ async def generate_answer(
         error_code=error_code,
         error_text=error_text,
     )
-    await _broadcast(
-        conversation_id,
+    await hub.publish(
+        topic,
         {
             "type": "message.done",
             "message_id": message_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -122,6 +123,21 @@ def assistant_text_append(message_id: int, text: str) -> None:
             "UPDATE chatapp_message SET content = content || %s, heartbeat_at = now() "
             "WHERE id = %s AND status IN (%s, %s)",
             [text, message_id, Message.Status.STREAMING, Message.Status.INTERRUPTED],
+        )
+
+
+def assistant_texts_append(texts: Mapping[int, str]) -> None:
+    """``assistant_text_append`` for many answers in one statement (each id once)."""
+    if not texts:
+        return
+    values = ", ".join(["(%s::bigint, %s::text)"] * len(texts))
+    params: list[int | str] = [item for pair in texts.items() for item in pair]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE chatapp_message AS m SET content = m.content || v.text, heartbeat_at = now() "  # noqa: S608 - placeholders only
+            f"FROM (VALUES {values}) AS v(id, text) "
+            "WHERE m.id = v.id AND m.status IN (%s, %s)",
+            [*params, Message.Status.STREAMING, Message.Status.INTERRUPTED],
         )
 
 

@@ -140,6 +140,15 @@ if not DATABASE_URL:
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A pool of connections per process (psycopg_pool) for the web server, whose sync
+# calls open and close a connection for every consumer event; chatapp/asgi.py turns it
+# on. Off for Celery's forked workers and commands (a pool must not cross a fork).
+DATABASE_POOL = env_int("DATABASE_POOL", 0, minimum=0)
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": min(2, DATABASE_POOL), "max_size": DATABASE_POOL, "timeout": 10}
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_url("REDIS_URL", schemes=("redis", "rediss", "unix"))
@@ -154,12 +163,8 @@ CACHES = {
         "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
     }
 }
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "channels"},
-    }
-}
+# No Channels layer: realtime events go through chatapp.fanout (Redis pub/sub with one
+# subscriber per process), which costs far less per streamed token.
 
 # --- Celery (CELERY_ namespace, read by chatapp/celery.py) -------------------
 CELERY_BROKER_URL = REDIS_URL

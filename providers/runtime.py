@@ -100,6 +100,10 @@ class GatewayRuntime:
         )
         self._snapshot: Snapshot | None = None
         self._cost_table: CostTable | None = None
+        # One load at a time per loop: a burst of first calls must not each read the table.
+        self._cost_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self._keys: dict[str, tuple[Caller | None, float]] = {}
         self.cooldowns: dict[int, float] = {}  # deployment id → monotonic time it ends
         self.stats = RoutingStats()
@@ -129,9 +133,15 @@ class GatewayRuntime:
     # --- budgets and rate limits ----------------------------------------------------
     async def cost_table(self) -> CostTable:
         table = self._cost_table
-        if table is None or not table.fresh():
-            table = await sync_to_async(cost_table_load)()
-            self._cost_table = table
+        if table is not None and table.fresh():
+            return table
+        loop = asyncio.get_running_loop()
+        lock = self._cost_locks.setdefault(loop, asyncio.Lock())
+        async with lock:
+            table = self._cost_table
+            if table is None or not table.fresh():
+                table = await sync_to_async(cost_table_load)()
+                self._cost_table = table
         return table
 
     def forget_costs(self) -> None:

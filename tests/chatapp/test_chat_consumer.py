@@ -1,4 +1,4 @@
-"""The chat websocket with Channels' communicator, the real channel layer (Redis) and
+"""The chat websocket with Channels' communicator, the real event fan-out (Redis pub/sub) and
 the fake upstream: streaming, persistence, resume, stop, and access checks."""
 
 from __future__ import annotations
