@@ -6,7 +6,10 @@ consecutive text events minus the upstream's 50 ms), p50/p99; time to first
 token; daphne CPU per relayed token; daphne memory. The answer to the issue's
 question is the largest N whose added inter-token delay stays under 100 ms at p99.
 
-    .venv/bin/python -m bench.chat_ws [--levels 25,50,100,200] [--words 40]
+    .venv/bin/python -m bench.chat_ws [--levels 25,50,100,200] [--words 40] [--profile DIR]
+
+With ``--profile``, py-spy samples daphne (threads holding the GIL) during each
+level and writes ``DIR/chat-ws-N.txt`` (collapsed stacks, for a flame graph).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import argparse
 import asyncio
 import json
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,10 +95,22 @@ async def run_level(
     return results
 
 
+def profile_start(pid: int, folder: Path, n: int) -> subprocess.Popen[bytes]:
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    out = folder / f"chat-ws-{n}.txt"
+    return subprocess.Popen(  # noqa: S603 - our own tool on our own process
+        [str(spy), "record", "-p", str(pid), "--gil", "-r", "250", "-f", "raw", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--levels", default="25,50,100,200")
     parser.add_argument("--words", type=int, default=40)
+    parser.add_argument("--profile", type=Path, default=None, help="py-spy output folder")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -108,12 +125,16 @@ def main() -> int:
             setup = json.loads(
                 services.shell(SETUP.format(email=USER_EMAIL, n=n)).strip().splitlines()[-1]
             )
+            profiler = profile_start(daphne.pid, args.profile, n) if args.profile else None
             cpu_before = cpu_ms(daphne)
             started = time.monotonic()
             results = asyncio.run(
                 run_level(services.gateway_origin, setup["session"], setup["ids"], args.words)
             )
             elapsed = time.monotonic() - started
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes what it has and exits
+                profiler.wait(timeout=60)
             cpu = cpu_ms(daphne) - cpu_before
             gaps = [g - TOKEN_INTERVAL_MS for r in results for g in r.gaps_ms]
             ttfts = [r.ttft_ms for r in results if r.ttft_ms is not None]
