@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
@@ -19,6 +20,8 @@ class RagConfig(AppConfig):
         # first use, once per process, and kept here rather than in a module global (R8).
         self._kiwi: Kiwi | None = None
         self._kiwi_lock = threading.Lock()
+        # Keyword rankings that run beside the query embedding and the vector ranking.
+        self.search_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-search")
 
     def kiwi(self) -> Kiwi:
         """This process's Kiwi analyser, created on the first call."""

@@ -12,6 +12,8 @@ Two rankings, each one SQL query with the ACL inside it
   embedding (through the gateway), served by the partial HNSW index, with
   ``hnsw.iterative_scan = relaxed_order`` so the ACL filter does not starve it.
 
+The keyword ranking runs on a worker thread while the query is embedded and the
+vector ranking runs, when the connections are pooled (``rankings_in_parallel``).
 The two top-N lists are fused by reciprocal rank fusion:
 ``score = Σ weight / (rrf_k + rank)``. An optional ``rerank`` callable may then
 reorder the fused candidates before the top ``k`` are returned.
@@ -20,9 +22,11 @@ reorder the fused candidates before the top ``k`` are returned.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
@@ -124,7 +128,10 @@ def keyword_match(
 
 
 def keyword_ranking(user: User, query: str, *, limit: int) -> list[Chunk]:
-    tokens = token_list(query)
+    return keyword_ranking_for_tokens(user, token_list(query), limit=limit)
+
+
+def keyword_ranking_for_tokens(user: User, tokens: Sequence[str], *, limit: int) -> list[Chunk]:
     if not tokens:
         return []
     match = keyword_match(tokens, term_stats())
@@ -189,6 +196,28 @@ def reciprocal_rank_fusion(
     return scores
 
 
+def rankings_in_parallel() -> bool:
+    """Whether the keyword ranking may run on another thread beside the query embedding
+    and the vector ranking: only with pooled connections (a thread's own connection
+    costs nothing then) and outside a transaction (another connection would not see
+    its rows)."""
+    return bool(connection.settings_dict["OPTIONS"].get("pool")) and not (
+        connection.in_atomic_block
+    )
+
+
+def search_threads() -> ThreadPoolExecutor:
+    executor: ThreadPoolExecutor = apps.get_app_config("rag").search_threads  # type: ignore[attr-defined]
+    return executor
+
+
+def _keyword_on_worker(user: User, tokens: Sequence[str], limit: int) -> list[Chunk]:
+    try:
+        return keyword_ranking_for_tokens(user, tokens, limit=limit)
+    finally:
+        connection.close()  # back to the pool
+
+
 def hybrid_search(
     user: User,
     query: str,
@@ -216,16 +245,23 @@ def hybrid_search(
     limit = candidates or max(MIN_CANDIDATES, 4 * k)
     chunks: dict[int, Chunk] = {}
     rankings: list[tuple[list[int], float]] = []
+    by_keyword: list[Chunk] | Future[list[Chunk]] = []
     if keyword_weight > 0:
-        found = keyword_ranking(user, query, limit=limit)
-        chunks.update((c.pk, c) for c in found)
-        rankings.append(([c.pk for c in found], keyword_weight))
+        tokens = token_list(query)  # here: the analyser is not shared between threads
+        if vector_weight > 0 and rankings_in_parallel():
+            by_keyword = search_threads().submit(_keyword_on_worker, user, tokens, limit)
+        else:
+            by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit)
     if vector_weight > 0:
         model = embedding_model_name()
         vector = query_embedding(user, query, model=model, caller=caller)
         found = vector_ranking(user, vector, model=model, limit=limit)
         chunks.update((c.pk, c) for c in found)
         rankings.append(([c.pk for c in found], vector_weight))
+    if keyword_weight > 0:
+        found = by_keyword if isinstance(by_keyword, list) else by_keyword.result(timeout=60)
+        chunks.update((c.pk, c) for c in found)
+        rankings.insert(0, ([c.pk for c in found], keyword_weight))
     scores = reciprocal_rank_fusion(rankings, rrf_k=rrf_k)
     ordered = sorted(scores, key=lambda pk: (-scores[pk], pk))
     results = [

@@ -3,6 +3,8 @@ make it score a large share of the chunks (``rag.search.keyword_match``)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -81,3 +83,30 @@ def test_statistics_drive_the_match_and_common_tokens_still_rank(
     # with room in the budget, every token matches again (the common-only chunks too)
     monkeypatch.setattr(search, "MATCH_BUDGET_ROWS", 10_000)
     assert len(keyword_ranking(personas.member, "인사평가 공유 폴더", limit=100)) == 62
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("media_root", "embedding_deployment")
+def test_keyword_ranking_runs_beside_the_vector_one_with_pooled_connections(
+    personas: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_document(personas.member, ["연차휴가는 15일입니다.", "급여는 25일에 지급됩니다."])
+    alone = [r.chunk_id for r in search.hybrid_search(personas.member, "연차휴가")]
+    ran_on: list[str] = []
+    ranking = search.keyword_ranking_for_tokens
+
+    def recording(*args: object, **kwargs: object) -> object:
+        ran_on.append(threading.current_thread().name)
+        return ranking(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "keyword_ranking_for_tokens", recording)
+    monkeypatch.setattr(search, "rankings_in_parallel", lambda: True)
+    assert [r.chunk_id for r in search.hybrid_search(personas.member, "연차휴가")] == alone
+    assert len(ran_on) == 1 and ran_on[0].startswith("rag-search")
+    # the ACL holds on the worker's own connection too
+    assert search.hybrid_search(personas.outsider, "연차휴가") == []
+
+
+def test_rankings_run_in_turn_without_a_pool_or_inside_a_transaction() -> None:
+    # the test settings have no pool
+    assert search.rankings_in_parallel() is False
