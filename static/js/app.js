@@ -53,15 +53,63 @@
     });
   }
 
-  // Shortcuts: Ctrl/Cmd+Shift+O a new chat, Ctrl/Cmd+K the search box.
+  // Phones: the chat's conversation list is a drawer (chat/_layout.html, app.css), opened
+  // by the menu button; its close button, a tap beside it and Escape close it again.
+  // Scripts are deferred, so the page is parsed by now.
+  var drawer = (function () {
+    var layout = document.getElementById("chat-layout");
+    var toggle = document.getElementById("sidebar-toggle");
+    var sidebar = document.getElementById("chat-sidebar");
+    var closeButton = document.getElementById("sidebar-close");
+    var backdrop = document.getElementById("sidebar-backdrop");
+    if (!layout || !toggle || !sidebar || !closeButton || !backdrop) { return null; }
+    var main = layout.querySelector(".chat-main");
+    var narrow = window.matchMedia("(max-width: 700px)");
+
+    function isOpen() { return toggle.getAttribute("aria-expanded") === "true"; }
+
+    function setOpen(open, focusTarget) {
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      layout.classList.toggle("sidebar-open", open);
+      document.documentElement.classList.toggle("drawer-open", open);
+      backdrop.hidden = !open;
+      if (main) { main.inert = open; }  // the conversation behind is out of reach
+      if (focusTarget) { focusTarget.focus(); }
+    }
+
+    toggle.addEventListener("click", function () {
+      if (isOpen()) { setOpen(false); } else { setOpen(true, closeButton); }
+    });
+    closeButton.addEventListener("click", function () { setOpen(false, toggle); });
+    backdrop.addEventListener("click", function () { setOpen(false, toggle); });
+    // Wider than a phone the list is a column again: leave nothing inert behind.
+    narrow.addEventListener("change", function () { if (!narrow.matches && isOpen()) { setOpen(false); } });
+
+    return {
+      isOpen: isOpen,
+      isHidden: function () { return narrow.matches && !isOpen(); },
+      open: function () { setOpen(true); },
+      close: function () { setOpen(false, toggle); }
+    };
+  })();
+
+  // Shortcuts: Ctrl/Cmd+Shift+O a new chat, Ctrl/Cmd+K the search box, Escape closes
+  // the drawer (before the conversation page's own Escape, which stops an answer).
   document.addEventListener("keydown", function (event) {
     var mod = event.ctrlKey || event.metaKey;
-    if (mod && event.shiftKey && (event.key === "O" || event.key === "o")) {
+    if (event.key === "Escape" && drawer && drawer.isOpen()) {
+      event.preventDefault();
+      drawer.close();
+    } else if (mod && event.shiftKey && (event.key === "O" || event.key === "o")) {
       var link = document.querySelector('[data-shortcut="new-chat"]');
       if (link) { event.preventDefault(); location.href = link.getAttribute("href"); }
     } else if (mod && (event.key === "k" || event.key === "K")) {
       var search = document.querySelector('[data-shortcut="search"]');
-      if (search) { event.preventDefault(); search.focus(); }
+      if (search) {
+        event.preventDefault();
+        if (drawer && drawer.isHidden() && search.closest("#chat-sidebar")) { drawer.open(); }
+        search.focus();
+      }
     }
   });
 

@@ -255,7 +255,36 @@
     if (!text.trim()) { return; }
     request({type: "send", text: text, parent_id: leafId ? Number(leafId) : null});
     textarea.value = "";
+    fitComposer();
   }
+
+  // On a phone the message box grows with its text up to its CSS max-height, then
+  // scrolls; elsewhere it keeps its rows and its resize handle. The composer's height
+  // is published as --composer-height, so that a message scrolled into view ends above
+  // the composer that sticks to the bottom of the screen (scroll-margin in app.css).
+  var compact = window.matchMedia("(max-width: 700px)");
+
+  function publishComposerHeight() {
+    root.style.setProperty("--composer-height", form.offsetHeight + "px");
+  }
+
+  function fitComposer() {
+    if (compact.matches) {
+      var scrolled = window.scrollY;  // the page is shorter for a moment: keep its place
+      textarea.style.height = "0px";  // then min-height, and scrollHeight is the text's
+      var borders = textarea.offsetHeight - textarea.clientHeight;
+      textarea.style.height = textarea.scrollHeight + borders + "px";
+      if (window.scrollY !== scrolled) { window.scrollTo(window.scrollX, scrolled); }
+    } else if (textarea.style.height) {
+      textarea.style.height = "";
+    }
+    publishComposerHeight();
+  }
+
+  textarea.addEventListener("input", fitComposer);
+  compact.addEventListener("change", fitComposer);
+  if (window.ResizeObserver) { new ResizeObserver(publishComposerHeight).observe(form); }
+  fitComposer();
 
   form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
   textarea.addEventListener("keydown", function (event) {
@@ -310,7 +339,8 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Escape" && Object.keys(streams).length) { stopAll(); }
+    // defaultPrevented: the Escape closed something else first (the drawer, app.js).
+    if (event.key === "Escape" && !event.defaultPrevented && Object.keys(streams).length) { stopAll(); }
   });
 
   // Prompt templates: {{variables}} are asked for in a small form, then filled in.
@@ -335,7 +365,12 @@
       templateBody = option ? option.getAttribute("data-body") || "" : "";
       templateFields.textContent = "";
       var names = templateVariables(templateBody);
-      if (!names.length) { textarea.value = templateBody; templateForm.hidden = true; return; }
+      if (!names.length) {
+        textarea.value = templateBody;
+        templateForm.hidden = true;
+        fitComposer();
+        return;
+      }
       names.forEach(function (name) {
         var label = document.createElement("label");
         label.textContent = name;
@@ -358,6 +393,7 @@
       });
       templateForm.hidden = true;
       templateSelect.value = "";
+      fitComposer();
       textarea.focus();
     });
   }

@@ -26,6 +26,8 @@ def sign_in(page: Page, base: str, email: str) -> None:
 def start_chat(page: Page) -> None:
     page.get_by_test_id("start-chat").click()
     expect(page.get_by_test_id("composer-text")).to_be_visible()
+    # the deferred chat.js has run (it handles Enter) once the DOM is loaded
+    page.wait_for_load_state("domcontentloaded")
 
 
 def send(page: Page, text: str) -> None:
