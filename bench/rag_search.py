@@ -350,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
                 "DJANGO_SETTINGS_MODULE": "chatapp.settings",
                 "DJANGO_DEBUG": "0",
                 "LOG_LEVEL": "WARNING",
+                # as in the web server: pooled connections, so hybrid search runs its
+                # keyword ranking beside the embedding and the vector ranking
+                "DATABASE_POOL": "8",
             }
         )
         stack.manage("migrate", "--noinput", "-v", "0")
