@@ -189,26 +189,17 @@ def search_latency(
     ``vector`` and ``hybrid_sql`` take a random unit vector as the query embedding;
     ``embed`` is the query embedding alone (through the gateway); ``hybrid`` is
     ``rag.search.hybrid_search`` end to end (embedding + both rankings + fusion)."""
-    from django.conf import settings
-
     from rag.search import (
         hybrid_search,
         keyword_ranking,
         query_embedding,
-        reciprocal_rank_fusion,
         vector_ranking,
     )
 
     def hybrid_sql(user: Any, q: str, v: list[float]) -> None:
-        """hybrid_search minus the query embedding: both rankings and the fusion."""
-        found = [
-            ([c.pk for c in keyword_ranking(user, q, limit=50)], settings.RAG_KEYWORD_WEIGHT),
-            (
-                [c.pk for c in vector_ranking(user, v, model=MODEL, limit=50)],
-                settings.RAG_VECTOR_WEIGHT,
-            ),
-        ]
-        reciprocal_rank_fusion(found, rrf_k=settings.RAG_RRF_K)
+        """hybrid_search given the query's embedding: both rankings (the keyword one
+        on a worker thread, as in the web server) and the fusion."""
+        hybrid_search(user, q, k=8, query_vector=v)
 
     questions = [
         " ".join(rng.sample(s.split(), min(4, len(s.split())))) for s, _ in sentence_pool(1000)

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from orgs.models import User
 
 MIN_CANDIDATES: Final = 50
+# Ranked rows carry text and citation fields; the vector (1.5 KB, parsed per row) and
+# the token columns stay in the database.
+UNRANKED_FIELDS: Final = ("embedding", "search_tokens", "tsv")
 # About the number of chunks one keyword ranking may score; each costs a heap fetch
 # and a ts_rank (at 100,000 chunks "있" alone is in 39 % of them).
 MATCH_BUDGET_ROWS: Final = 2000
@@ -131,38 +134,55 @@ def keyword_ranking(user: User, query: str, *, limit: int) -> list[Chunk]:
     return keyword_ranking_for_tokens(user, token_list(query), limit=limit)
 
 
-def keyword_ranking_for_tokens(user: User, tokens: Sequence[str], *, limit: int) -> list[Chunk]:
+def keyword_ranking_for_tokens(
+    user: User, tokens: Sequence[str], *, limit: int, chunks: QuerySet[Chunk] | None = None
+) -> list[Chunk]:
+    """``chunks``: ``readable_chunks(user)`` when the caller has it already."""
     if not tokens:
         return []
     match = keyword_match(tokens, term_stats())
     return list(
-        readable_chunks(user)
+        (readable_chunks(user) if chunks is None else chunks)
         .filter(tsv=match.query())
         .annotate(rank=SearchRank(F("tsv"), keyword_query(tokens), normalization=1))
+        .defer(*UNRANKED_FIELDS)
         .select_related("document")
         .order_by("-rank", "id")[:limit]
     )
 
 
 def vector_queryset(
-    user: User, vector: Sequence[float], *, model: str, limit: int
+    user: User,
+    vector: Sequence[float],
+    *,
+    model: str,
+    limit: int,
+    chunks: QuerySet[Chunk] | None = None,
 ) -> QuerySet[Chunk]:
     """Nearest chunks by cosine distance, through the HNSW index when ``len(vector)``
     is the indexed dimension (the cast and the ``embedding_dim`` condition match it)."""
     dim = len(vector)
     distance = CosineDistance(Cast("embedding", VectorField(dimensions=dim)), list(vector))
     return (
-        readable_chunks(user)
+        (readable_chunks(user) if chunks is None else chunks)
         .filter(embedding_dim=dim, embedding_model=model)
         .annotate(distance=distance)
+        .defer(*UNRANKED_FIELDS)
         .select_related("document")
         .order_by("distance")[:limit]
     )
 
 
-def vector_ranking(user: User, vector: Sequence[float], *, model: str, limit: int) -> list[Chunk]:
+def vector_ranking(
+    user: User,
+    vector: Sequence[float],
+    *,
+    model: str,
+    limit: int,
+    chunks: QuerySet[Chunk] | None = None,
+) -> list[Chunk]:
     dim = len(vector)
-    queryset = vector_queryset(user, vector, model=model, limit=limit)
+    queryset = vector_queryset(user, vector, model=model, limit=limit, chunks=chunks)
     with transaction.atomic():
         if dim == EMBEDDING_DIM:
             with connection.cursor() as cursor:
@@ -211,9 +231,11 @@ def search_threads() -> ThreadPoolExecutor:
     return executor
 
 
-def _keyword_on_worker(user: User, tokens: Sequence[str], limit: int) -> list[Chunk]:
+def _keyword_on_worker(
+    user: User, tokens: Sequence[str], limit: int, chunks: QuerySet[Chunk]
+) -> list[Chunk]:
     try:
-        return keyword_ranking_for_tokens(user, tokens, limit=limit)
+        return keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=chunks)
     finally:
         connection.close()  # back to the pool
 
@@ -229,10 +251,13 @@ def hybrid_search(
     candidates: int | None = None,
     rerank: Reranker | None = None,
     caller: Caller | None = None,
+    query_vector: Sequence[float] | None = None,
 ) -> list[SearchResult]:
     """The ``k`` best chunks for ``query`` among those ``user`` may read. Fusion
     weights and ``rrf_k`` default to ``settings.RAG_KEYWORD_WEIGHT``,
-    ``RAG_VECTOR_WEIGHT`` and ``RAG_RRF_K``; a weight of 0 skips that ranking."""
+    ``RAG_VECTOR_WEIGHT`` and ``RAG_RRF_K``; a weight of 0 skips that ranking. A
+    caller that has the query's embedding already (by the configured model) passes
+    it as ``query_vector``."""
     if keyword_weight is None:
         keyword_weight = float(settings.RAG_KEYWORD_WEIGHT)
     if vector_weight is None:
@@ -246,16 +271,17 @@ def hybrid_search(
     chunks: dict[int, Chunk] = {}
     rankings: list[tuple[list[int], float]] = []
     by_keyword: list[Chunk] | Future[list[Chunk]] = []
+    readable = readable_chunks(user)  # the ACL worked out once for both rankings
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
         if vector_weight > 0 and rankings_in_parallel():
-            by_keyword = search_threads().submit(_keyword_on_worker, user, tokens, limit)
+            by_keyword = search_threads().submit(_keyword_on_worker, user, tokens, limit, readable)
         else:
-            by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit)
+            by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=readable)
     if vector_weight > 0:
         model = embedding_model_name()
-        vector = query_embedding(user, query, model=model, caller=caller)
-        found = vector_ranking(user, vector, model=model, limit=limit)
+        vector = query_vector or query_embedding(user, query, model=model, caller=caller)
+        found = vector_ranking(user, vector, model=model, limit=limit, chunks=readable)
         chunks.update((c.pk, c) for c in found)
         rankings.append(([c.pk for c in found], vector_weight))
     if keyword_weight > 0:
