@@ -20,8 +20,8 @@ class RagConfig(AppConfig):
         # first use, once per process, and kept here rather than in a module global (R8).
         self._kiwi: Kiwi | None = None
         self._kiwi_lock = threading.Lock()
-        # Keyword rankings that run beside the query embedding and the vector ranking.
-        self.search_threads = ThreadPoolExecutor(max_workers=4, thread_name_prefix="rag-search")
+        # Query embeddings and keyword rankings beside the vector ranking (two per search).
+        self.search_threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="rag-search")
 
     def kiwi(self) -> Kiwi:
         """This process's Kiwi analyser, created on the first call."""

@@ -12,8 +12,9 @@ Two rankings, each one SQL query with the ACL inside it
   embedding (through the gateway), served by the partial HNSW index, with
   ``hnsw.iterative_scan = relaxed_order`` so the ACL filter does not starve it.
 
-The keyword ranking runs on a worker thread while the query is embedded and the
-vector ranking runs, when the connections are pooled (``rankings_in_parallel``).
+With pooled connections (``rankings_in_parallel``) the query embedding and the
+keyword ranking run on worker threads: the model's round trip overlaps the ACL and
+the keyword ranking, which overlaps the vector one.
 The two top-N lists are fused by reciprocal rank fusion:
 ``score = Σ weight / (rrf_k + rank)``. An optional ``rerank`` callable may then
 reorder the fused candidates before the top ``k`` are returned.
@@ -240,6 +241,13 @@ def _keyword_on_worker(
         connection.close()  # back to the pool
 
 
+def _embedding_on_worker(user: User, query: str, model: str, caller: Caller | None) -> list[float]:
+    try:
+        return query_embedding(user, query, model=model, caller=caller)
+    finally:
+        connection.close()  # back to the pool
+
+
 def hybrid_search(
     user: User,
     query: str,
@@ -270,17 +278,27 @@ def hybrid_search(
     limit = candidates or max(MIN_CANDIDATES, 4 * k)
     chunks: dict[int, Chunk] = {}
     rankings: list[tuple[list[int], float]] = []
+    parallel = rankings_in_parallel()
+    model = embedding_model_name() if vector_weight > 0 else ""
+    embedding: Future[list[float]] | None = None
+    if vector_weight > 0 and query_vector is None and parallel:
+        # The model's round trip overlaps the ACL, the tokens and the keyword ranking.
+        embedding = search_threads().submit(_embedding_on_worker, user, query, model, caller)
     by_keyword: list[Chunk] | Future[list[Chunk]] = []
     readable = readable_chunks(user)  # the ACL worked out once for both rankings
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
-        if vector_weight > 0 and rankings_in_parallel():
+        if vector_weight > 0 and parallel:
             by_keyword = search_threads().submit(_keyword_on_worker, user, tokens, limit, readable)
         else:
             by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=readable)
     if vector_weight > 0:
-        model = embedding_model_name()
-        vector = query_vector or query_embedding(user, query, model=model, caller=caller)
+        if query_vector is not None:
+            vector: Sequence[float] = query_vector
+        elif embedding is not None:
+            vector = embedding.result(timeout=float(settings.PROVIDER_REQUEST_TIMEOUT) + 30)
+        else:
+            vector = query_embedding(user, query, model=model, caller=caller)
         found = vector_ranking(user, vector, model=model, limit=limit, chunks=readable)
         chunks.update((c.pk, c) for c in found)
         rankings.append(([c.pk for c in found], vector_weight))

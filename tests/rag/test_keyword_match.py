@@ -87,7 +87,7 @@ def test_statistics_drive_the_match_and_common_tokens_still_rank(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("media_root", "embedding_deployment")
-def test_keyword_ranking_runs_beside_the_vector_one_with_pooled_connections(
+def test_embedding_and_keyword_ranking_run_beside_the_vector_one_with_pooled_connections(
     personas: Personas, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_document(personas.member, ["연차휴가는 15일입니다.", "급여는 25일에 지급됩니다."])
@@ -99,10 +99,19 @@ def test_keyword_ranking_runs_beside_the_vector_one_with_pooled_connections(
         ran_on.append(threading.current_thread().name)
         return ranking(*args, **kwargs)  # type: ignore[arg-type]
 
+    embedded_on: list[str] = []
+    embedding = search.query_embedding
+
+    def recording_embedding(*args: object, **kwargs: object) -> object:
+        embedded_on.append(threading.current_thread().name)
+        return embedding(*args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(search, "keyword_ranking_for_tokens", recording)
+    monkeypatch.setattr(search, "query_embedding", recording_embedding)
     monkeypatch.setattr(search, "rankings_in_parallel", lambda: True)
     assert [r.chunk_id for r in search.hybrid_search(personas.member, "연차휴가")] == alone
     assert len(ran_on) == 1 and ran_on[0].startswith("rag-search")
+    assert len(embedded_on) == 1 and embedded_on[0].startswith("rag-search")
     # the ACL holds on the worker's own connection too
     assert search.hybrid_search(personas.outsider, "연차휴가") == []
 
