@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from chatapp.events import send_event_now
@@ -25,6 +25,15 @@ from chatapp.services import (
 from chatapp.textwriter import AnswerTextWriter
 from providers.models import Deployment
 from tests.personas import Personas
+
+T = TypeVar("T")
+
+
+def run_on_own_loop(scenario: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """A loop on a thread of its own, whatever loop the browser tests left on the main
+    thread (the database tests here are transactional: other threads see their rows)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 class Inbox:
@@ -70,7 +79,7 @@ def test_every_process_gets_each_topic_event_once_and_in_order() -> None:
         await here.close()
         await there.close()
 
-    async_to_sync(scenario)()
+    run_on_own_loop(scenario)
 
 
 def test_user_events_from_sync_code_reach_the_user_sockets_only() -> None:
@@ -89,7 +98,7 @@ def test_user_events_from_sync_code_reach_the_user_sockets_only() -> None:
         assert someone_else.events == []
         await hub.close()
 
-    async_to_sync(scenario)()
+    run_on_own_loop(scenario)
 
 
 @pytest.fixture
@@ -127,7 +136,7 @@ def test_text_of_many_answers_is_written_in_one_batch_in_order(
         writer.append(first.pk, "입니다.")
         return await writer.settle(first.pk)
 
-    tail = async_to_sync(scenario)()
+    tail = run_on_own_loop(scenario)
     assert writes == [{first.pk: "연차휴가는 15일", second.pk: "둘째"}]
     assert tail == "입니다."  # taken back, not written: the caller stores it last
     first.refresh_from_db()
@@ -168,7 +177,7 @@ def test_settle_waits_for_the_write_in_flight_and_a_failed_write_keeps_its_text(
         await in_flight
         return await settling
 
-    assert async_to_sync(scenario)() == "셋"
+    assert run_on_own_loop(scenario) == "셋"
     assert attempts == [{first.pk: "하나 "}, {first.pk: "하나 둘 "}]
     first.refresh_from_db()
     assert first.content == "하나 둘 "
@@ -187,7 +196,7 @@ def test_a_long_batch_is_written_before_the_interval(answers: tuple[Message, Mes
                 return
         raise AssertionError("not written")
 
-    async_to_sync(scenario)()
+    run_on_own_loop(scenario)
     first.refresh_from_db()
     assert first.content == "가" * 150
 
