@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -229,6 +230,12 @@ def message_html(request: HttpRequest, conversation_id: int, message_id: int) ->
             "status": message.status,
             "html": rendered_answer(message),
             "meta": answer_meta(message),
+            # the same buttons as on a reloaded page (regenerate or retry, copy, delete)
+            "actions": render_to_string(
+                "chat/_answer_actions.html",
+                {"m": message, "conversation": conversation},
+                request=request,
+            ),
             "citations": [
                 {"ordinal": c.ordinal, "title": c.title, "page": c.page}
                 for c in message.citations.all()

@@ -153,14 +153,8 @@
       note.textContent = " " + (data.error_text || errorText(data.error_code || data.status)) + " ";
       meta.appendChild(note);
     }
-    var retry = document.createElement("button");
-    retry.type = "button";
-    retry.className = "link";
-    retry.setAttribute("data-action", "regenerate");
-    retry.setAttribute("data-parent-id", el.getAttribute("data-parent-id"));
-    var failed = data.status === "error" || data.status === "interrupted";
-    retry.textContent = errorText(failed ? "retry" : "regenerate");
-    meta.appendChild(retry);
+    // Regenerate (or retry), copy and delete, as the server renders them on a reload.
+    meta.insertAdjacentHTML("beforeend", " " + data.actions);
   }
 
   function showTitle(title) {

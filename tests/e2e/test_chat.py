@@ -142,6 +142,9 @@ def test_errors_show_inline_in_korean_with_a_retry(
     error = page.get_by_test_id("answer-error")
     expect(error).to_contain_text("모델이 응답하지 못했습니다", timeout=30_000)
     fake_upstream.reset()
+    expect(page.locator("li.message.assistant").last.get_by_test_id("regenerate")).to_have_text(
+        "다시 시도"
+    )
     page.locator('[data-action="regenerate"]').last.click()
     expect(page.locator("li.message.assistant").last).to_have_attribute(
         "data-status", "complete", timeout=15_000
@@ -168,6 +171,9 @@ def test_regenerate_edit_and_move_between_versions(
     send(page, "첫 번째 질문")
     answers = page.locator("li.message.assistant")
     expect(answers.last).to_have_attribute("data-status", "complete", timeout=15_000)
+    # a just-finished answer has the same actions as after a reload
+    for action in ("regenerate", "copy-answer", "delete-message"):
+        expect(answers.last.get_by_test_id(action)).to_be_visible()
     # regenerate: a second version of the answer
     page.locator('li.message.assistant [data-action="regenerate"]').last.click()
     expect(answers).to_have_count(2, timeout=15_000)
