@@ -49,7 +49,11 @@
     li.setAttribute("data-parent-id", parentId || "");
     var bubble = document.createElement("div");
     bubble.className = "bubble user-text";
-    bubble.textContent = text;
+    // line breaks as the server shows them (linebreaksbr), the text as text
+    text.split(/\r\n|\r|\n/).forEach(function (line, index) {
+      if (index > 0) { bubble.appendChild(document.createElement("br")); }
+      bubble.appendChild(document.createTextNode(line));
+    });
     li.appendChild(bubble);
     list.appendChild(li);
   }

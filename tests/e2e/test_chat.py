@@ -261,3 +261,21 @@ def test_side_by_side_comparison_streams_both_and_records_the_pick(
     assert Comparison.objects.get().winner_model == "model-b"
     # the columns stay out of the conversation list
     expect(page.get_by_test_id("conversation-list")).not_to_contain_text("두 모델을")
+
+
+def test_a_sent_message_keeps_its_lines_and_stays_text(
+    page: Page, live_daphne: str, personas: Personas, chat_model: Deployment
+) -> None:
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    send(page, "첫 줄\n<b>둘째 줄</b>")
+    bubble = page.locator("li.message.user .bubble").last
+    expect(bubble).to_contain_text("<b>둘째 줄</b>")  # shown as text, not markup
+    assert bubble.locator("br").count() == 1 and bubble.locator("b").count() == 0
+    expect(page.locator("li.message.assistant").last).to_have_attribute(
+        "data-status", "complete", timeout=15_000
+    )
+    page.reload()  # the server shows it the same way
+    bubble = page.locator("li.message.user .bubble").last
+    expect(bubble).to_contain_text("<b>둘째 줄</b>")
+    assert bubble.locator("br").count() == 1 and bubble.locator("b").count() == 0
