@@ -90,11 +90,14 @@ class ConversationHub:
             if self._pubsub is not None:
                 await self._pubsub.unsubscribe(channel_name(topic))
 
-    def _ensure_reader(self) -> aioredis.client.PubSub:
+    def _redis(self) -> aioredis.Redis:
         if self._client is None:
             self._client = aioredis.Redis.from_url(self._url, decode_responses=True)
+        return self._client
+
+    def _ensure_reader(self) -> aioredis.client.PubSub:
         if self._pubsub is None:
-            self._pubsub = self._client.pubsub()
+            self._pubsub = self._redis().pubsub()
         if self._reader is None or self._reader.done():
             self._reader = asyncio.get_running_loop().create_task(self._read())
         return self._pubsub
@@ -120,8 +123,8 @@ class ConversationHub:
         async with self._lock:
             if self._pubsub is not None:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-            self._pubsub = self._client.pubsub() if self._client is not None else None
-            if self._pubsub is not None and self._sockets:
+            self._pubsub = self._redis().pubsub()
+            if self._sockets:
                 await self._pubsub.subscribe(*(channel_name(c) for c in self._sockets))
 
     async def _route(self, message: dict[str, Any]) -> None:
@@ -161,12 +164,10 @@ class ConversationHub:
         await sent
 
     async def _flush(self) -> None:
-        if self._client is None:
-            self._client = aioredis.Redis.from_url(self._url, decode_responses=True)
         while self._outbox:
             batch, self._outbox = self._outbox, []
             try:
-                async with self._client.pipeline(transaction=False) as pipe:
+                async with self._redis().pipeline(transaction=False) as pipe:
                     for name, data, live, _ in batch:
                         if live is not None:
                             key = TEXT_KEY.format(live[0])

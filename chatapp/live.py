@@ -1,9 +1,10 @@
 """The live text of answers being generated, kept in Redis while they stream.
 
-The generator appends each batch here before broadcasting it, so a client that
-(re)joins reads everything up to now and then receives every later batch: no
-gap and, with offsets, no doubles. The database gets the same text in larger
-batches (durability); this key expires an hour after the last write.
+Each batch is appended here in the same round trip as its broadcast
+(``chatapp.fanout``), so a client that (re)joins reads everything up to now and
+then receives every later batch: no gap and, with offsets, no doubles. The
+database gets the same text in larger batches (durability); this key expires an
+hour after the last write.
 """
 
 from __future__ import annotations
@@ -13,14 +14,6 @@ from chatapp.runtime import get_chat_runtime
 TEXT_KEY = "chat:live:{}"
 STOP_KEY = "chat:stop:{}"
 TTL_SECONDS = 3600
-
-
-async def live_append(message_id: int, text: str) -> None:
-    key = TEXT_KEY.format(message_id)
-    async with get_chat_runtime().redis().pipeline(transaction=False) as pipe:
-        pipe.append(key, text)
-        pipe.expire(key, TTL_SECONDS)
-        await pipe.execute()
 
 
 async def live_text(message_id: int) -> str | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -47,6 +47,7 @@ from rag.tokens import token_list
 if TYPE_CHECKING:
     from orgs.models import User
 
+T = TypeVar("T")
 MIN_CANDIDATES: Final = 50
 # Ranked rows carry text and citation fields; the vector (1.5 KB, parsed per row) and
 # the token columns stay in the database.
@@ -232,20 +233,12 @@ def search_threads() -> ThreadPoolExecutor:
     return executor
 
 
-def _keyword_on_worker(
-    user: User, tokens: Sequence[str], limit: int, chunks: QuerySet[Chunk]
-) -> list[Chunk]:
+def _on_own_connection(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``fn`` on a search thread, whose connection goes back to the pool after."""
     try:
-        return keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=chunks)
+        return fn(*args, **kwargs)
     finally:
-        connection.close()  # back to the pool
-
-
-def _embedding_on_worker(user: User, query: str, model: str, caller: Caller | None) -> list[float]:
-    try:
-        return query_embedding(user, query, model=model, caller=caller)
-    finally:
-        connection.close()  # back to the pool
+        connection.close()
 
 
 def hybrid_search(
@@ -283,13 +276,22 @@ def hybrid_search(
     embedding: Future[list[float]] | None = None
     if vector_weight > 0 and query_vector is None and parallel:
         # The model's round trip overlaps the ACL, the tokens and the keyword ranking.
-        embedding = search_threads().submit(_embedding_on_worker, user, query, model, caller)
+        embedding = search_threads().submit(
+            _on_own_connection, query_embedding, user, query, model=model, caller=caller
+        )
     by_keyword: list[Chunk] | Future[list[Chunk]] = []
     readable = readable_chunks(user)  # the ACL worked out once for both rankings
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
         if vector_weight > 0 and parallel:
-            by_keyword = search_threads().submit(_keyword_on_worker, user, tokens, limit, readable)
+            by_keyword = search_threads().submit(
+                _on_own_connection,
+                keyword_ranking_for_tokens,
+                user,
+                tokens,
+                limit=limit,
+                chunks=readable,
+            )
         else:
             by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=readable)
     if vector_weight > 0:
