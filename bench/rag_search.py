@@ -18,7 +18,7 @@ come from the text's SHA-256), then, in this process:
    the latency of: keyword and vector rankings (query vector given), ``hybrid_sql``
    (both rankings and the fusion, query vector given), ``embed`` (the query
    embedding through the gateway) and ``hybrid`` (``rag.search.hybrid_search`` end
-   to end); with ``--variants`` also the ACL written as ``document_id IN (...)``;
+   to end);
 3. measures ingestion throughput (``rag.services.document_ingest``: parse, OCR,
    chunk, embed, store) on the shared samples: the text PDF (no OCR) and the scan
    (OCR), in pages per minute.
@@ -44,7 +44,6 @@ from typing import Any
 
 from bench.procs import DATA_DIR
 from bench.rag_corpus import (
-    DIM,
     MODEL,
     corpus_create,
     org_create,
@@ -76,11 +75,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=100, help="per persona and method")
     parser.add_argument("--ingest-repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument(
-        "--variants",
-        action="store_true",
-        help="also time the ACL written as document_id IN (...) instead of a join",
-    )
     parser.add_argument(
         "--embedding-api-base",
         default="",
@@ -140,50 +134,11 @@ def _row(times: list[float]) -> dict[str, float]:
     }
 
 
-def acl_in_rankings() -> tuple[Callable[..., list[Any]], Callable[..., list[Any]]]:
-    """Keyword and vector rankings with the same ACL (``readable_documents_filter``)
-    written as ``document_id IN (readable ready documents)`` instead of a join, to
-    measure that alternative form of ``rag.search.readable_chunks`` (``--variants``)."""
-    from django.contrib.postgres.search import SearchRank
-    from django.db import connection, transaction
-    from django.db.models import F
-    from django.db.models.functions import Cast
-    from pgvector.django import CosineDistance, VectorField
-
-    from rag.models import Chunk, Document
-    from rag.permissions import readable_documents_filter
-    from rag.search import keyword_query
-    from rag.tokens import token_list
-
-    def chunks(user: Any) -> Any:
-        readable = Document.objects.filter(readable_documents_filter(user), status="ready")
-        return Chunk.objects.filter(document_id__in=readable.values("id"))
-
-    def keyword(user: Any, query: str, *, limit: int) -> list[Any]:
-        tsquery = keyword_query(token_list(query))
-        rank = SearchRank(F("tsv"), tsquery, normalization=1)
-        found = chunks(user).filter(tsv=tsquery).annotate(rank=rank)
-        return list(found.select_related("document").order_by("-rank", "id")[:limit])
-
-    def vector(user: Any, v: list[float], *, limit: int) -> list[Any]:
-        distance = CosineDistance(Cast("embedding", VectorField(dimensions=DIM)), v)
-        found = chunks(user).filter(embedding_dim=DIM, embedding_model=MODEL)
-        found = found.annotate(distance=distance).select_related("document")
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            return list(found.order_by("distance")[:limit])
-
-    return keyword, vector
-
-
 def search_latency(
     rng: random.Random,
     people: dict[str, Any],
     queries: int,
     log: Callable[[str], None],
-    *,
-    variants: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Per persona and method, ``queries`` searches of 4 words from a Korean sentence.
     ``vector`` and ``hybrid_sql`` take a random unit vector as the query embedding;
@@ -212,9 +167,6 @@ def search_latency(
         "embed": [],
         "hybrid": [],
     }
-    keyword_in, vector_in = acl_in_rankings()
-    if variants:
-        every.update({"keyword_acl_in": [], "vector_acl_in": []})
     for name, user in people.items():
         keyword_ranking(user, questions[0], limit=50)  # warm up this persona's ACL path
         for method, times in every.items():
@@ -230,10 +182,6 @@ def search_latency(
                     )
                 elif method == "hybrid_sql":
                     mine.append(_timed(lambda: hybrid_sql(user, q, v)))  # noqa: B023
-                elif method == "keyword_acl_in":
-                    mine.append(_timed(lambda: keyword_in(user, q, limit=50)))  # noqa: B023
-                elif method == "vector_acl_in":
-                    mine.append(_timed(lambda: vector_in(user, v, limit=50)))  # noqa: B023
                 elif method == "embed":
                     mine.append(_timed(lambda: query_embedding(user, q, model=MODEL)))  # noqa: B023
                 else:
@@ -301,7 +249,7 @@ def run(args: argparse.Namespace, stack: Stack, log: Callable[[str], None]) -> d
     figures.update(corpus_create(rng, org, documents=args.documents, chunks=args.chunks, log=log))
     people = personas(org)
     with override_settings(RAG_EMBEDDING_MODEL=MODEL, MEDIA_ROOT=str(stack.data_dir / "media")):
-        figures["latency"] = search_latency(rng, people, args.queries, log, variants=args.variants)
+        figures["latency"] = search_latency(rng, people, args.queries, log)
         figures["ingestion"] = ingestion_throughput(org["users"][0], args.ingest_repeats, log)
     return figures
 
@@ -344,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                 # as in the web server: pooled connections, so hybrid search runs its
                 # keyword ranking beside the embedding and the vector ranking
                 "DATABASE_POOL": "8",
+                # and the query embedding's usage row written by the ledger's thread
+                "LEDGER_SYNC_FLUSH": "0",
             }
         )
         stack.manage("migrate", "--noinput", "-v", "0")

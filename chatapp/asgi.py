@@ -12,6 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatapp.settings")
 # without it every websocket event's database call connects anew (password hashing
 # included), which was the largest cost of a streamed answer.
 os.environ.setdefault("DATABASE_POOL", "16")
+# Usage rows of blocking gateway calls (a search's query embedding) are written by the
+# ledger's thread, not on the request's path; the server flushes them when it stops.
+os.environ.setdefault("LEDGER_SYNC_FLUSH", "0")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

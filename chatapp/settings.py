@@ -7,6 +7,7 @@ are the safe production ones; `make run` and the tests relax them explicitly.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -140,14 +141,23 @@ if not DATABASE_URL:
 DATABASES = {"default": database_from_url(DATABASE_URL)}
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+_db_options = cast(dict[str, object], DATABASES["default"]["OPTIONS"])
+# Every session scans HNSW indexes iteratively (pgvector ≥ 0.8): a vector search
+# filtered by the document ACL keeps going until it has its LIMIT rows. Set when the
+# connection starts, so a search costs no extra round trip.
+_db_options["options"] = " ".join(
+    filter(None, [str(_db_options.get("options", "")), "-c hnsw.iterative_scan=relaxed_order"])
+)
 # A pool of connections per process (psycopg_pool) for the web server, whose sync
 # calls open and close a connection for every consumer event; chatapp/asgi.py turns it
 # on. Off for Celery's forked workers and commands (a pool must not cross a fork).
 DATABASE_POOL = env_int("DATABASE_POOL", 0, minimum=0)
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": min(2, DATABASE_POOL), "max_size": DATABASE_POOL, "timeout": 10}
+    _db_options["pool"] = {
+        "min_size": min(2, DATABASE_POOL),
+        "max_size": DATABASE_POOL,
+        "timeout": 10,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -312,6 +322,11 @@ OCR_ENABLED = env_bool("OCR_ENABLED", True)
 
 # Usage ledger rows are written in batches this many milliseconds after they are made.
 LEDGER_FLUSH_MS = env_int("LEDGER_FLUSH_MS", 200, minimum=1)
+# Whether a blocking gateway call (``providers.gateway.chat/embed/stream``) writes its
+# rows before it returns: yes for Celery tasks and commands, whose process may end
+# without running exit handlers; the web server (chatapp/asgi.py) leaves them to the
+# writer thread and to its exit, off the request's path.
+LEDGER_SYNC_FLUSH = env_bool("LEDGER_SYNC_FLUSH", True)
 HEALTHCHECK_TIMEOUT = 2
 
 # --- Logging: plain lines on stderr; secrets never formatted into messages ----

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 
 from providers.adapters import get_adapter
 from providers.attempt import RequestScreens, own_key_for, own_key_use_record, with_own_key
@@ -432,7 +433,8 @@ def _blocking(make: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, run()).result()
     finally:
-        get_runtime().ledger.flush_sync()
+        if settings.LEDGER_SYNC_FLUSH:
+            get_runtime().ledger.flush_sync()
 
 
 def chat(request: ChatRequest, caller: Caller = SYSTEM_CALLER) -> ChatResponse:
@@ -473,7 +475,8 @@ def stream(request: ChatRequest, caller: Caller = SYSTEM_CALLER) -> Iterator[Cha
         loop.call_soon_threadsafe(loop.stop)
         worker.join()
         loop.close()
-        runtime.ledger.flush_sync()
+        if settings.LEDGER_SYNC_FLUSH:
+            runtime.ledger.flush_sync()
 
 
 __all__ = [

@@ -7,12 +7,12 @@ documents in Python after the fact.
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from orgs.errors import AccessDenied
-from orgs.models import Group, User
-from orgs.selectors import is_platform_admin, primary_membership
-from rag.models import Document, DocumentGrant
+from orgs.models import Department, Group, Membership, User
+from orgs.selectors import is_platform_admin
+from rag.models import Chunk, Document, DocumentGrant
 
 
 def readable_documents_filter(user: User, *, prefix: str = "") -> Q:
@@ -34,23 +34,25 @@ def readable_documents_filter(user: User, *, prefix: str = "") -> Q:
     if not user.is_authenticated or not user.is_active or user.pk is None:
         return Q(**{f"{prefix}pk__in": []})
 
-    grant = Q(kind=DocumentGrant.Kind.USER, user_id=user.pk) | Q(
-        kind=DocumentGrant.Kind.GROUP,
-        group_id__in=Group.members.through.objects.filter(user_id=user.pk).values("group_id"),
+    # All of it in SQL, the membership too: nothing is looked up in Python first, so
+    # a change of department counts from the next query, and building this is cheap.
+    primary = Membership.objects.filter(user_id=user.pk, is_primary=True)
+    ancestors = Department.objects.filter(
+        Exists(primary.filter(department__path__startswith=OuterRef("path")))
+    ).values("id")  # the primary department's chain: its path starts with theirs
+    grant = (
+        Q(kind=DocumentGrant.Kind.USER, user_id=user.pk)
+        | Q(
+            kind=DocumentGrant.Kind.GROUP,
+            group_id__in=Group.members.through.objects.filter(user_id=user.pk).values("group_id"),
+        )
+        | Q(kind=DocumentGrant.Kind.DEPARTMENT, department_id__in=primary.values("department_id"))
+        | Q(
+            kind=DocumentGrant.Kind.DEPARTMENT,
+            include_subdepartments=True,
+            department_id__in=ancestors,
+        )
     )
-    membership = primary_membership(user)
-    if membership is not None:
-        department = membership.department
-        grant |= Q(kind=DocumentGrant.Kind.DEPARTMENT, department_id=department.pk)
-        ancestors = [int(p) for p in department.path.strip("/").split("/") if p]
-        ancestors = [i for i in ancestors if i != department.pk]
-        if ancestors:
-            grant |= Q(
-                kind=DocumentGrant.Kind.DEPARTMENT,
-                department_id__in=ancestors,
-                include_subdepartments=True,
-            )
-
     readable = Q(**{f"{prefix}owner_id": user.pk}) | Q(
         **{f"{prefix}pk__in": DocumentGrant.objects.filter(grant).values("document_id")}
     )
@@ -72,6 +74,23 @@ def access_document(user: User, document_id: int) -> Document:
     if document is None:
         raise AccessDenied("Document not found.")
     return document
+
+
+def access_passage(user: User, chunk_id: int) -> Chunk:
+    """A chunk of a ready document ``user`` may read (the ACL in the same query), with
+    its document; otherwise ``AccessDenied``, shaped as a 404 by interfaces."""
+    readable = Document.objects.filter(
+        readable_documents_filter(user), status=Document.Status.READY
+    ).values("id")
+    chunk = (
+        Chunk.objects.filter(pk=chunk_id, document_id__in=readable)
+        .select_related("document")
+        .defer("embedding", "search_tokens", "tsv")
+        .first()
+    )
+    if chunk is None:
+        raise AccessDenied("Passage not found.")
+    return chunk
 
 
 def can_manage_document(user: User, document: Document) -> bool:

@@ -1,7 +1,9 @@
 """Hybrid search over the chunks a user may read.
 
-Two rankings, each one SQL query with the ACL inside it
-(``rag.permissions.readable_documents_filter``) and only ``ready`` documents:
+Two rankings, each one SQL query with the ACL inside it and only ``ready``
+documents. The ACL is written once, in ``rag.permissions.readable_documents_filter``;
+``readable_documents_sql`` compiles it (with the ORM) into the subquery
+``c.document_id IN (…)`` of both rankings:
 
 - keyword: ``ts_rank(tsv, to_tsquery('simple', 'tok1 | tok2 …'), 1)`` over the
   kiwipiepy tokens of the query (``rag.tokens``), the same analysis as the chunks.
@@ -9,8 +11,14 @@ Two rankings, each one SQL query with the ACL inside it
   them would touch more than ``MATCH_BUDGET_ROWS`` chunks (``keyword_match``), and
   ranked on all of them;
 - vector: cosine distance between ``embedding::vector(384)`` and the query's
-  embedding (through the gateway), served by the partial HNSW index, with
-  ``hnsw.iterative_scan = relaxed_order`` so the ACL filter does not starve it.
+  embedding (through the gateway), served by the partial HNSW index; every session
+  has ``hnsw.iterative_scan = relaxed_order`` (``chatapp.settings``) so the ACL
+  filter does not starve it.
+
+The rankings are written in SQL: built by the ORM, the two queries and their rows
+cost more Python time than PostgreSQL takes to run them (bench/rag_search.py). A
+ranking's ids come first (ORDER BY … LIMIT); what a result shows (text, page,
+heading, title) is joined to those rows only.
 
 With pooled connections (``rankings_in_parallel``) the query embedding and the
 keyword ranking run on worker threads: the model's round trip overlaps the ACL and
@@ -22,36 +30,28 @@ reorder the fused candidates before the top ``k`` are returned.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
-from django.db.models.functions import Cast
-from pgvector.django import CosineDistance, VectorField
+from django.db import connection
 
+from orgs.models import User
 from providers import gateway
 from providers.keys import Caller, caller_for_user
 from providers.types import EmbeddingRequest
-from rag.models import EMBEDDING_DIM, Chunk, Document
+from rag.models import EMBEDDING_DIM, Document
 from rag.permissions import readable_documents_filter
 from rag.services import embedding_model_name
 from rag.term_stats import TermStats, term_stats
 from rag.tokens import token_list
 
-if TYPE_CHECKING:
-    from orgs.models import User
-
 T = TypeVar("T")
 MIN_CANDIDATES: Final = 50
-# Ranked rows carry text and citation fields; the vector (1.5 KB, parsed per row) and
-# the token columns stay in the database.
-UNRANKED_FIELDS: Final = ("embedding", "search_tokens", "tsv")
 # About the number of chunks one keyword ranking may score; each costs a heap fetch
 # and a ts_rank (at 100,000 chunks "있" alone is in 39 % of them).
 MATCH_BUDGET_ROWS: Final = 2000
@@ -73,22 +73,79 @@ class SearchResult:
 Reranker = Callable[[str, list[SearchResult]], Sequence[SearchResult]]
 
 
-def readable_chunks(user: User) -> QuerySet[Chunk]:
-    """Chunks of ready documents that ``user`` may read, the ACL in the WHERE clause.
+class Ranked(NamedTuple):
+    """A chunk in a ranking, with what a result shows of it."""
 
-    The ACL is a subquery on documents rather than a join: PostgreSQL then checks each
+    id: int
+    document_id: int
+    text: str
+    page: int | None
+    heading_path: str
+    title: str
+    score: float  # the ranking's own: ts_rank, or cosine distance
+
+
+class AclSql(NamedTuple):
+    """``SELECT id FROM rag_document WHERE <readable by the user> AND <ready>``."""
+
+    sql: str
+    params: tuple[Any, ...]
+
+
+def readable_documents_sql(user: User) -> AclSql:
+    """The ready documents ``user`` may read, as a subquery (SQL and parameters)
+    compiled from ``readable_documents_filter``.
+
+    A subquery on documents rather than a join: PostgreSQL then checks each
     vector-index candidate against the set of readable documents instead of joining
     every candidate to the document table (at 100,000 chunks, vector search p95 went
     from 175 ms to 70 ms; bench/rag_search.py)."""
-    readable = Document.objects.filter(
-        readable_documents_filter(user), status=Document.Status.READY
-    ).values("id")
-    return Chunk.objects.filter(document_id__in=readable)
+    if not user.is_authenticated or not user.is_active or user.pk is None:
+        return NOTHING_READABLE
+    return _compiled_acl(user.pk, user.organization_id)
 
 
-def keyword_query(tokens: Sequence[str]) -> SearchQuery:
-    """``to_tsquery('simple', 'a | b | …')``; tokens are word characters only."""
-    return SearchQuery(" | ".join(dict.fromkeys(tokens)), search_type="raw", config="simple")
+NOTHING_READABLE: Final = AclSql("SELECT NULL::bigint WHERE false", ())
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled_acl(user_id: int, organization_id: int | None) -> AclSql:
+    """Compiling the ACL costs about 5 ms of Python; its SQL depends on nothing but
+    these two ids (memberships, groups and grants are read by the query itself), so
+    it is compiled once per reader and process."""
+    reader = User(pk=user_id, organization_id=organization_id, is_active=True)
+    readable = (
+        Document.objects.filter(readable_documents_filter(reader), status=Document.Status.READY)
+        .order_by()  # (an ORDER BY would keep PostgreSQL from flattening the subquery)
+        .values("id")
+    )
+    sql, params = readable.query.sql_with_params()
+    return AclSql(sql, tuple(params))
+
+
+class RankingSql(NamedTuple):
+    """``ranking``: ``SELECT id, score … ORDER BY … LIMIT``; ``order``: its order again,
+    on the columns ``r.score`` and ``r.id``."""
+
+    ranking: str
+    order: str
+    params: list[Any]
+
+    def as_sql(self) -> str:
+        return (
+            # only this module's SQL goes in; values are parameters
+            "SELECT c.id, c.document_id, c.text, c.page, c.heading_path, d.title, r.score "  # noqa: S608
+            f"FROM ({self.ranking}) r "
+            "JOIN rag_chunk c ON c.id = r.id "
+            "JOIN rag_document d ON d.id = c.document_id "
+            f"ORDER BY {self.order}"
+        )
+
+
+def ranked_rows(query: RankingSql) -> list[Ranked]:
+    with connection.cursor() as cursor:
+        cursor.execute(query.as_sql(), query.params)
+        return [Ranked(*row) for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)
@@ -100,9 +157,6 @@ class KeywordMatch:
     def text(self) -> str:
         """The ``to_tsquery`` text: ``a | b`` or ``a & b``."""
         return (" & " if self.every else " | ").join(self.tokens)
-
-    def query(self) -> SearchQuery:
-        return SearchQuery(self.text, search_type="raw", config="simple")
 
 
 def keyword_match(
@@ -132,47 +186,55 @@ def keyword_match(
     return KeywordMatch(tuple(chosen))
 
 
-def keyword_ranking(user: User, query: str, *, limit: int) -> list[Chunk]:
+def keyword_ranking_query(
+    readable: AclSql, tokens: Sequence[str], match: KeywordMatch, *, limit: int
+) -> RankingSql:
+    """Chunks containing ``match``'s tokens, ranked on all of ``tokens`` with
+    ``ts_rank(..., 1)``, best first (tokens are word characters only)."""
+    ranking = (
+        # the ACL as the ORM compiled it, with its placeholders; values are parameters
+        "SELECT c.id, ts_rank(c.tsv, to_tsquery('simple', %s), 1) AS score "  # noqa: S608
+        f"FROM rag_chunk c WHERE c.document_id IN ({readable.sql}) "
+        "AND c.tsv @@ to_tsquery('simple', %s) "
+        "ORDER BY score DESC, c.id LIMIT %s"
+    )
+    ranked_on = " | ".join(dict.fromkeys(tokens))
+    return RankingSql(
+        ranking, "r.score DESC, r.id", [ranked_on, *readable.params, match.text, limit]
+    )
+
+
+def keyword_ranking(user: User, query: str, *, limit: int) -> list[Ranked]:
     return keyword_ranking_for_tokens(user, token_list(query), limit=limit)
 
 
 def keyword_ranking_for_tokens(
-    user: User, tokens: Sequence[str], *, limit: int, chunks: QuerySet[Chunk] | None = None
-) -> list[Chunk]:
-    """``chunks``: ``readable_chunks(user)`` when the caller has it already."""
+    user: User, tokens: Sequence[str], *, limit: int, readable: AclSql | None = None
+) -> list[Ranked]:
+    """``readable``: ``readable_documents_sql(user)`` when the caller has it already."""
     if not tokens:
         return []
     match = keyword_match(tokens, term_stats())
-    return list(
-        (readable_chunks(user) if chunks is None else chunks)
-        .filter(tsv=match.query())
-        .annotate(rank=SearchRank(F("tsv"), keyword_query(tokens), normalization=1))
-        .defer(*UNRANKED_FIELDS)
-        .select_related("document")
-        .order_by("-rank", "id")[:limit]
-    )
+    acl = readable_documents_sql(user) if readable is None else readable
+    return ranked_rows(keyword_ranking_query(acl, tokens, match, limit=limit))
 
 
-def vector_queryset(
-    user: User,
-    vector: Sequence[float],
-    *,
-    model: str,
-    limit: int,
-    chunks: QuerySet[Chunk] | None = None,
-) -> QuerySet[Chunk]:
+def vector_ranking_query(
+    readable: AclSql, vector: Sequence[float], *, model: str, limit: int
+) -> RankingSql:
     """Nearest chunks by cosine distance, through the HNSW index when ``len(vector)``
-    is the indexed dimension (the cast and the ``embedding_dim`` condition match it)."""
+    is the indexed dimension (the cast and the ``embedding_dim`` condition match it).
+    The scan's relaxed order is put right by the outer ORDER BY."""
     dim = len(vector)
-    distance = CosineDistance(Cast("embedding", VectorField(dimensions=dim)), list(vector))
-    return (
-        (readable_chunks(user) if chunks is None else chunks)
-        .filter(embedding_dim=dim, embedding_model=model)
-        .annotate(distance=distance)
-        .defer(*UNRANKED_FIELDS)
-        .select_related("document")
-        .order_by("distance")[:limit]
+    ranking = (
+        # an int, and the compiled ACL with its placeholders; values are parameters
+        f"SELECT c.id, c.embedding::vector({dim:d}) <=> %s::vector({dim:d}) AS score "  # noqa: S608
+        f"FROM rag_chunk c WHERE c.document_id IN ({readable.sql}) "
+        "AND c.embedding_dim = %s AND c.embedding_model = %s "
+        "ORDER BY score LIMIT %s"
     )
+    literal = "[" + ",".join(repr(float(x)) for x in vector) + "]"
+    return RankingSql(ranking, "r.score, r.id", [literal, *readable.params, dim, model, limit])
 
 
 def vector_ranking(
@@ -181,20 +243,10 @@ def vector_ranking(
     *,
     model: str,
     limit: int,
-    chunks: QuerySet[Chunk] | None = None,
-) -> list[Chunk]:
-    dim = len(vector)
-    queryset = vector_queryset(user, vector, model=model, limit=limit, chunks=chunks)
-    with transaction.atomic():
-        if dim == EMBEDDING_DIM:
-            with connection.cursor() as cursor:
-                # pgvector ≥ 0.8: keep scanning the graph until enough rows pass the
-                # ACL filter, instead of returning fewer than ``limit``.
-                cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        rows = list(queryset)
-    # relaxed_order may return slightly out of order; restore it.
-    rows.sort(key=lambda c: (float(vars(c)["distance"]), c.pk))
-    return rows
+    readable: AclSql | None = None,
+) -> list[Ranked]:
+    acl = readable_documents_sql(user) if readable is None else readable
+    return ranked_rows(vector_ranking_query(acl, vector, model=model, limit=limit))
 
 
 def query_embedding(
@@ -269,7 +321,7 @@ def hybrid_search(
     if not query or k <= 0:
         return []
     limit = candidates or max(MIN_CANDIDATES, 4 * k)
-    chunks: dict[int, Chunk] = {}
+    chunks: dict[int, Ranked] = {}
     rankings: list[tuple[list[int], float]] = []
     parallel = rankings_in_parallel()
     model = embedding_model_name() if vector_weight > 0 else ""
@@ -279,8 +331,8 @@ def hybrid_search(
         embedding = search_threads().submit(
             _on_own_connection, query_embedding, user, query, model=model, caller=caller
         )
-    by_keyword: list[Chunk] | Future[list[Chunk]] = []
-    readable = readable_chunks(user)  # the ACL worked out once for both rankings
+    by_keyword: list[Ranked] | Future[list[Ranked]] = []
+    readable = readable_documents_sql(user)  # the ACL compiled once for both rankings
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
         if vector_weight > 0 and parallel:
@@ -290,10 +342,10 @@ def hybrid_search(
                 user,
                 tokens,
                 limit=limit,
-                chunks=readable,
+                readable=readable,
             )
         else:
-            by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit, chunks=readable)
+            by_keyword = keyword_ranking_for_tokens(user, tokens, limit=limit, readable=readable)
     if vector_weight > 0:
         if query_vector is not None:
             vector: Sequence[float] = query_vector
@@ -301,19 +353,19 @@ def hybrid_search(
             vector = embedding.result(timeout=float(settings.PROVIDER_REQUEST_TIMEOUT) + 30)
         else:
             vector = query_embedding(user, query, model=model, caller=caller)
-        found = vector_ranking(user, vector, model=model, limit=limit, chunks=readable)
-        chunks.update((c.pk, c) for c in found)
-        rankings.append(([c.pk for c in found], vector_weight))
+        found = vector_ranking(user, vector, model=model, limit=limit, readable=readable)
+        chunks.update((r.id, r) for r in found)
+        rankings.append(([r.id for r in found], vector_weight))
     if keyword_weight > 0:
         found = by_keyword if isinstance(by_keyword, list) else by_keyword.result(timeout=60)
-        chunks.update((c.pk, c) for c in found)
-        rankings.insert(0, ([c.pk for c in found], keyword_weight))
+        chunks.update((r.id, r) for r in found)
+        rankings.insert(0, ([r.id for r in found], keyword_weight))
     scores = reciprocal_rank_fusion(rankings, rrf_k=rrf_k)
     ordered = sorted(scores, key=lambda pk: (-scores[pk], pk))
     results = [
         SearchResult(
             document_id=chunks[pk].document_id,
-            title=chunks[pk].document.title,
+            title=chunks[pk].title,
             text=chunks[pk].text,
             score=scores[pk],
             page=chunks[pk].page,

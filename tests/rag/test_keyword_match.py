@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rag import search
+from rag.models import Chunk
 from rag.search import KeywordMatch, keyword_match, keyword_ranking
 from rag.term_stats import EMPTY, TermStats, term_stats_read
 from tests.personas import Personas
@@ -76,7 +77,8 @@ def test_statistics_drive_the_match_and_common_tokens_still_rank(
     with CaptureQueriesContext(connection) as captured:
         found = keyword_ranking(personas.member, "인사평가 공유 폴더", limit=10)
     # only the chunks with the rare token were scored; the common ones ordered them
-    assert [c.text for c in found] == [both, rare_only]
+    texts = dict(Chunk.objects.values_list("id", "text"))
+    assert [texts[c.id] for c in found] == [both, rare_only]
     sql = next(q["sql"] for q in captured.captured_queries if "@@" in q["sql"])
     assert "'인사 | 평가'" in sql and "'인사 | 평가 | 공유 | 폴더'" in sql
 

@@ -11,8 +11,9 @@ from rag.models import EMBEDDING_DIM, Document
 from rag.search import (
     SearchResult,
     hybrid_search,
+    readable_documents_sql,
     reciprocal_rank_fusion,
-    vector_queryset,
+    vector_ranking_query,
 )
 from rag.tokens import search_tokens
 from tests.fake_upstream.server import fake_embedding
@@ -67,30 +68,40 @@ def test_only_ready_documents_are_searched(personas: Personas) -> None:
 def test_acl_predicate_is_inside_both_queries(personas: Personas) -> None:
     make_document(personas.member, [LEAVE], acl={"departments": ["ENG"]})
     with CaptureQueriesContext(connection) as captured:
-        hybrid_search(personas.dept_admin, "연차")
-    searches = [q["sql"] for q in captured.captured_queries if "rag_chunk" in q["sql"]]
+        assert hybrid_search(personas.dept_admin, "연차")
+    searches = [q["sql"] for q in captured.captured_queries if "FROM rag_chunk c" in q["sql"]]
     keyword = [sql for sql in searches if "@@" in sql]
     vector = [sql for sql in searches if "<=>" in sql]
-    assert len(keyword) == 1 and len(vector) == 1
+    assert len(keyword) == 1 and len(vector) == 1 and len(searches) == 2
     for sql in keyword + vector:
         # the readable documents are a subquery of the ranking query itself
-        assert '"rag_chunk"."document_id" IN (SELECT' in sql
+        assert "WHERE c.document_id IN (SELECT" in sql
         assert '"owner_id" =' in sql
         assert "rag_documentgrant" in sql
         assert '"status" =' in sql
     assert "ts_rank" in keyword[0] and "to_tsquery" in keyword[0]
-    assert any("hnsw.iterative_scan" in q["sql"] for q in captured.captured_queries)
+
+
+def test_every_session_scans_hnsw_iteratively(personas: Personas) -> None:
+    # (a vector search, so that pgvector's own setting is loaded, not a placeholder)
+    hybrid_search(personas.member, "연차", keyword_weight=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW hnsw.iterative_scan")
+        assert cursor.fetchone() == ("relaxed_order",)
 
 
 def test_vector_query_uses_the_partial_hnsw_index(personas: Personas) -> None:
     make_document(personas.member, [LEAVE, PAYROLL])
-    queryset = vector_queryset(
-        personas.member, fake_embedding("질문", EMBEDDING_DIM), model=EMBEDDING_MODEL, limit=5
+    query = vector_ranking_query(
+        readable_documents_sql(personas.member),
+        fake_embedding("질문", EMBEDDING_DIM),
+        model=EMBEDDING_MODEL,
+        limit=5,
     )
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-        plan = queryset.explain()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + query.as_sql(), query.params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "rag_chunk_embedding_384" in plan
 
 
@@ -141,3 +152,29 @@ def test_deployment_is_used_for_query_embedding(
 ) -> None:
     make_document(personas.member, [LEAVE])
     assert hybrid_search(personas.member, LEAVE, keyword_weight=0)[0].text == LEAVE
+
+
+def test_a_move_to_another_department_counts_from_the_next_search(personas: Personas) -> None:
+    from orgs.services import membership_set_primary, user_deactivate
+
+    make_document(
+        personas.dept_admin,
+        [LEAVE],
+        title="개발본부 전체",
+        acl={"departments": ["ENG"], "include_subdepartments": True},
+    )
+    make_document(
+        personas.dept_admin, [PAYROLL], title="플랫폼팀", acl={"departments": ["ENG-PLAT"]}
+    )
+    # ENG-PLAT sits under ENG: the member reads both, as a sub-department and directly
+    assert {r.title for r in hybrid_search(personas.member, "연차 급여")} == {
+        "개발본부 전체",
+        "플랫폼팀",
+    }
+    membership_set_primary(user=personas.member, department=personas.fin)
+    assert hybrid_search(personas.member, "연차 급여") == []
+    membership_set_primary(user=personas.member, department=personas.eng)
+    assert [r.title for r in hybrid_search(personas.member, "연차 급여")] == ["개발본부 전체"]
+    user_deactivate(user=personas.member, reason="퇴사")
+    personas.member.refresh_from_db()
+    assert hybrid_search(personas.member, "연차 급여") == []
