@@ -30,6 +30,7 @@ class Passage:
     title: str
     page: int | None
     text: str
+    chunk_id: int | None = None
 
 
 def passages_for(user: User, question: str) -> list[Passage]:
@@ -44,7 +45,7 @@ def passages_for(user: User, question: str) -> list[Passage]:
         logger.warning("document search unavailable for a chat turn: %s", exc.message)
         return []
     return [
-        Passage(i + 1, r.document_id, r.title, r.page, r.text[:EXCERPT_CHARS])
+        Passage(i + 1, r.document_id, r.title, r.page, r.text[:EXCERPT_CHARS], r.chunk_id)
         for i, r in enumerate(results)
     ]
 
@@ -70,6 +71,7 @@ def citations_store(message: Message, passages: list[Passage]) -> None:
                 message=message,
                 ordinal=p.ordinal,
                 document_id=p.document_id,
+                chunk_id=p.chunk_id,
                 title=p.title[:300],
                 page=p.page,
                 excerpt=p.text[:500],

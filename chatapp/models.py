@@ -161,6 +161,10 @@ class MessageCitation(models.Model):
     document = models.ForeignKey(
         "rag.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # the passage itself, opened from the citation (after a permission check)
+    chunk = models.ForeignKey(
+        "rag.Chunk", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     title = models.CharField(max_length=300)
     page = models.PositiveIntegerField(null=True, blank=True)
     excerpt = models.TextField(blank=True)

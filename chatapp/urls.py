@@ -17,6 +17,12 @@ urlpatterns = [
     path("org/", include("orgs.urls")),
     path("api/rag/", include("rag.api")),
     path("documents/", rag_views.document_list, name="documents"),
+    path(
+        "documents/<int:document_id>/download/",
+        rag_views.document_download,
+        name="document_download",
+    ),
+    path("documents/passages/<int:chunk_id>/", rag_views.passage_detail, name="passage"),
     path("budgets/", include("providers.budgets.urls")),
     path("keys/", include("providers.vault.urls")),
     path("pii/", include("providers.pii.urls")),

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -215,6 +216,17 @@ def answer_meta(message: Message) -> str:
     return " · ".join(parts)
 
 
+def _question_actions(request: HttpRequest, conversation: Conversation, answer: Message) -> str:
+    question = answer.parent
+    if question is None or question.role != Message.Role.USER:
+        return ""
+    return render_to_string(
+        "chat/_question_actions.html",
+        {"m": question, "conversation": conversation},
+        request=request,
+    )
+
+
 @login_required
 @require_GET
 def message_html(request: HttpRequest, conversation_id: int, message_id: int) -> JsonResponse:
@@ -236,8 +248,16 @@ def message_html(request: HttpRequest, conversation_id: int, message_id: int) ->
                 {"m": message, "conversation": conversation},
                 request=request,
             ),
+            # the question's buttons (edit, copy, delete): a just-sent one has none yet
+            "question_actions": _question_actions(request, conversation, message),
             "citations": [
-                {"ordinal": c.ordinal, "title": c.title, "page": c.page}
+                {
+                    "ordinal": c.ordinal,
+                    "title": c.title,
+                    "page": c.page,
+                    # opens the passage, if the reader may still read its document
+                    "url": reverse("passage", args=[c.chunk_id]) if c.chunk_id else "",
+                }
                 for c in message.citations.all()
             ],
             "length": len(message.content),

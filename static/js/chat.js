@@ -145,7 +145,16 @@
       sources.setAttribute("data-testid", "citations");
       data.citations.forEach(function (c) {
         var item = document.createElement("li");
-        item.textContent = "[" + c.ordinal + "] " + c.title + (c.page ? " · p. " + c.page : "");
+        var label = item;
+        if (c.url) {
+          label = document.createElement("a");
+          label.href = c.url;  // a same-site path from the server
+          label.target = "_blank";
+          label.rel = "noopener";
+          label.setAttribute("data-testid", "citation-link");
+          item.appendChild(label);
+        }
+        label.textContent = "[" + c.ordinal + "] " + c.title + (c.page ? " · p. " + c.page : "");
         sources.appendChild(item);
       });
       meta.before(sources);
@@ -159,6 +168,13 @@
     }
     // Regenerate (or retry), copy and delete, as the server renders them on a reload.
     meta.insertAdjacentHTML("beforeend", " " + data.actions);
+    var question = answerElement(el.getAttribute("data-parent-id"));
+    if (data.question_actions && question && !question.querySelector(".meta")) {
+      var questionMeta = document.createElement("div");
+      questionMeta.className = "meta muted small";
+      questionMeta.innerHTML = data.question_actions;  // edit, copy, delete (server-rendered)
+      question.appendChild(questionMeta);
+    }
   }
 
   function showTitle(title) {
@@ -284,9 +300,14 @@
   if (window.ResizeObserver) { new ResizeObserver(publishComposerHeight).observe(form); }
   fitComposer();
 
+  // On a touch screen without a mouse, Enter breaks the line (the on-screen keyboard
+  // has no Shift+Enter); the Send button sends.
+  var touchOnly = window.matchMedia("(hover: none) and (pointer: coarse)");
+  if (touchOnly.matches) { textarea.placeholder = textarea.getAttribute("data-touch-placeholder"); }
+
   form.addEventListener("submit", function (event) { event.preventDefault(); send(); });
   textarea.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && !touchOnly.matches) {
       event.preventDefault();
       send();
     }

@@ -252,6 +252,10 @@ def test_answers_draw_on_documents_the_user_may_read_and_cite_them(
     assert "인사팀 내부 자료" not in system_text
     citations = list(MessageCitation.objects.filter(message_id=answer_id))
     assert [c.document_id for c in citations] == [eng.pk]
+    # and the citation opens its passage
+    cited = citations[0].chunk
+    assert cited is not None and cited.document_id == eng.pk
+    assert "이월할 수 있습니다" in cited.text
 
 
 def test_streamed_text_arrives_rendered_and_sanitised(

@@ -174,6 +174,11 @@ def test_regenerate_edit_and_move_between_versions(
     # a just-finished answer has the same actions as after a reload
     for action in ("regenerate", "copy-answer", "delete-message"):
         expect(answers.last.get_by_test_id(action)).to_be_visible()
+    # and so has the question just sent (edit, copy, delete), once, without a reload
+    question = page.locator("li.message.user").last
+    for action in ("edit-message", "delete-message"):
+        expect(question.get_by_test_id(action)).to_have_count(1)
+    expect(question.locator('[data-action="copy"]')).to_have_count(1)
     # regenerate: a second version of the answer
     page.locator('li.message.assistant [data-action="regenerate"]').last.click()
     expect(answers).to_have_count(2, timeout=15_000)

@@ -125,6 +125,12 @@ def test_a_conversation_fits_a_phone_and_works_by_touch(
     open_new_chat(page)
     composer = page.get_by_test_id("composer-text")
     send_button = page.get_by_test_id("send")
+    # when they type a line and press the keyboard's Enter: a line break, nothing sent
+    composer.fill("첫 줄")
+    composer.press("Enter")
+    expect(composer).to_have_value("첫 줄\n")
+    expect(page.locator("li.message")).to_have_count(0)
+    assert "Enter" not in (composer.get_attribute("placeholder") or "")
     # when they ask for something whose answer holds a long code line and a wide table
     composer.fill(PROMPT)
     send_button.tap()
