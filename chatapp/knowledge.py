@@ -4,6 +4,7 @@ prompt with numbers to cite, and keep the citations with the answer."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,14 +34,17 @@ class Passage:
     chunk_id: int | None = None
 
 
-def passages_for(user: User, question: str) -> list[Passage]:
+def passages_for(user: User, question: str, attachments: Sequence[int] = ()) -> list[Passage]:
     """The best passages among the documents ``user`` may read (the ACL is applied in the
-    search SQL). Empty when there is nothing to search or search is unavailable: the
-    chat then answers without company knowledge rather than failing."""
+    search SQL) and the conversation's own files ``attachments``. Empty when there is
+    nothing to search or search is unavailable: the chat then answers without company
+    knowledge rather than failing."""
     if not Document.objects.filter(status=Document.Status.READY).exists():
         return []
     try:
-        results: list[SearchResult] = hybrid_search(user, question, k=PASSAGES)
+        results: list[SearchResult] = hybrid_search(
+            user, question, k=PASSAGES, attachments=attachments
+        )
     except GatewayError as exc:
         logger.warning("document search unavailable for a chat turn: %s", exc.message)
         return []

@@ -174,3 +174,24 @@ class MessageCitation(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.ordinal}] {self.title}"
+
+
+class ConversationFile(models.Model):
+    """A file attached to a conversation: a private document of its owner (``scope``
+    chat, or a document they uploaded before with the same content), searched in
+    this conversation's answers."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="files")
+    document = models.ForeignKey("rag.Document", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("conversation", "created_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("conversation", "document"), name="conversation_file_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} ← {self.document_id}"

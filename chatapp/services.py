@@ -11,7 +11,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from chatapp.models import Conversation, Message
+from chatapp.attachments import chat_documents_orphaned_delete
+from chatapp.models import Conversation, ConversationFile, Message
 from chatapp.selectors import branch_leaf
 
 if TYPE_CHECKING:
@@ -71,8 +72,17 @@ def conversation_restore(conversation: Conversation) -> Conversation:
 
 
 def conversation_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete conversations in the bin for longer than RESTORE_DAYS, and the files
+    attached to them that no other conversation holds."""
     cutoff = (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
-    deleted, _ = Conversation.objects.filter(deleted_at__lt=cutoff).delete()
+    expired = Conversation.objects.filter(deleted_at__lt=cutoff)
+    files = list(
+        ConversationFile.objects.filter(conversation__in=expired).values_list(
+            "document_id", flat=True
+        )
+    )
+    deleted, _ = expired.delete()
+    chat_documents_orphaned_delete(files)
     return deleted
 
 

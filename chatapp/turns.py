@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import sync_to_async
 from django.db import transaction
 
+from chatapp.attachments import conversation_attachment_ids
 from chatapp.generation import generate_answer
 from chatapp.knowledge import Passage, citations_store, knowledge_prompt, passages_for
 from chatapp.models import Conversation, Message
@@ -90,7 +91,8 @@ async def turn_start(
     runtime = get_chat_runtime()
     question = text if text is not None else (parent.content if parent is not None else "")
     # Outside the turn's transaction: the search embeds the question through the gateway.
-    passages = await sync_to_async(passages_for)(user, question)
+    attachments = await sync_to_async(conversation_attachment_ids)(conversation)
+    passages = await sync_to_async(passages_for)(user, question, attachments)
     start = await sync_to_async(turn_prepare)(
         conversation,
         user=user,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from chatapp import views_chat
+from chatapp import views_chat, views_files
 
 app_name = "chat"
 urlpatterns = [
@@ -24,6 +24,12 @@ urlpatterns = [
         "<int:conversation_id>/m/<int:message_id>/artifact/<int:index>/",
         views_chat.message_artifact,
         name="artifact",
+    ),
+    path("<int:conversation_id>/files/", views_files.conversation_file_upload, name="file_upload"),
+    path(
+        "<int:conversation_id>/files/<int:document_id>/remove/",
+        views_files.conversation_file_remove,
+        name="file_remove",
     ),
     path("<int:conversation_id>/<slug:action>/", views_chat.conversation_action, name="action"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from chatapp.artifacts import ARTIFACT_CSP, artifact_document
+from chatapp.attachments import conversation_files
 from chatapp.comparisons import comparison_create, comparison_vote
 from chatapp.forms import (
     ComparisonForm,
@@ -132,6 +134,9 @@ def conversation_page(request: HttpRequest, conversation_id: int) -> HttpRespons
             "turns": turns,
             "models": _model_names(_user(request)),
             "templates": prompt_template_list_for_user(_user(request)),
+            "files": conversation_files(conversation),
+            "max_upload_bytes": settings.RAG_MAX_UPLOAD_BYTES,
+            "max_upload_mb": settings.RAG_MAX_UPLOAD_BYTES // (1024 * 1024),
         },
     )
 

@@ -45,9 +45,16 @@ class Document(models.Model):
         CHUNKING = "chunking", _("chunking")
         EMBEDDING = "embedding", _("embedding")
 
+    class Scope(models.TextChoices):
+        LIBRARY = "library", _("company documents")
+        CHAT = "chat", _("file attached to a conversation")
+
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="documents"
     )
+    # A chat file is private to its owner and searched only in the conversations it is
+    # attached to (chatapp.ConversationFile); library documents everywhere their ACL allows.
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.LIBRARY)
     owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="documents")
     title = models.CharField(_("title"), max_length=300)
     filename = models.CharField(_("file name"), max_length=255)

@@ -39,6 +39,7 @@ from typing import Any, Final, NamedTuple, TypeVar
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
+from django.db.models import Q
 
 from orgs.models import User
 from providers import gateway
@@ -92,9 +93,10 @@ class AclSql(NamedTuple):
     params: tuple[Any, ...]
 
 
-def readable_documents_sql(user: User) -> AclSql:
+def readable_documents_sql(user: User, attachments: Sequence[int] = ()) -> AclSql:
     """The ready documents ``user`` may read, as a subquery (SQL and parameters)
-    compiled from ``readable_documents_filter``.
+    compiled from ``readable_documents_filter``: the company's documents, and of the
+    files attached to conversations only ``attachments`` (ids).
 
     A subquery on documents rather than a join: PostgreSQL then checks each
     vector-index candidate against the set of readable documents instead of joining
@@ -102,20 +104,27 @@ def readable_documents_sql(user: User) -> AclSql:
     from 175 ms to 70 ms; bench/rag_search.py)."""
     if not user.is_authenticated or not user.is_active or user.pk is None:
         return NOTHING_READABLE
-    return _compiled_acl(user.pk, user.organization_id)
+    return _compiled_acl(user.pk, user.organization_id, tuple(sorted(set(attachments))))
 
 
 NOTHING_READABLE: Final = AclSql("SELECT NULL::bigint WHERE false", ())
 
 
 @functools.lru_cache(maxsize=4096)
-def _compiled_acl(user_id: int, organization_id: int | None) -> AclSql:
+def _compiled_acl(
+    user_id: int, organization_id: int | None, attachments: tuple[int, ...]
+) -> AclSql:
     """Compiling the ACL costs about 5 ms of Python; its SQL depends on nothing but
-    these two ids (memberships, groups and grants are read by the query itself), so
-    it is compiled once per reader and process."""
+    these ids (memberships, groups and grants are read by the query itself), so it is
+    compiled once per reader (and set of attached files) and process."""
     reader = User(pk=user_id, organization_id=organization_id, is_active=True)
+    in_scope = Q(scope=Document.Scope.LIBRARY)
+    if attachments:
+        in_scope |= Q(pk__in=attachments)
     readable = (
-        Document.objects.filter(readable_documents_filter(reader), status=Document.Status.READY)
+        Document.objects.filter(
+            readable_documents_filter(reader), in_scope, status=Document.Status.READY
+        )
         .order_by()  # (an ORDER BY would keep PostgreSQL from flattening the subquery)
         .values("id")
     )
@@ -305,8 +314,10 @@ def hybrid_search(
     rerank: Reranker | None = None,
     caller: Caller | None = None,
     query_vector: Sequence[float] | None = None,
+    attachments: Sequence[int] = (),
 ) -> list[SearchResult]:
-    """The ``k`` best chunks for ``query`` among those ``user`` may read. Fusion
+    """The ``k`` best chunks for ``query`` among those ``user`` may read: company
+    documents, and the conversation files ``attachments`` (document ids). Fusion
     weights and ``rrf_k`` default to ``settings.RAG_KEYWORD_WEIGHT``,
     ``RAG_VECTOR_WEIGHT`` and ``RAG_RRF_K``; a weight of 0 skips that ranking. A
     caller that has the query's embedding already (by the configured model) passes
@@ -332,7 +343,7 @@ def hybrid_search(
             _on_own_connection, query_embedding, user, query, model=model, caller=caller
         )
     by_keyword: list[Ranked] | Future[list[Ranked]] = []
-    readable = readable_documents_sql(user)  # the ACL compiled once for both rankings
+    readable = readable_documents_sql(user, attachments)  # once, for both rankings
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
         if vector_weight > 0 and parallel:

@@ -196,8 +196,12 @@ def document_acl_set(*, document: Document, acl: AclSpec, actor: User | None) ->
 # --- Documents ----------------------------------------------------------------
 
 
-def document_duplicate_of(*, owner: User, digest: str) -> Document | None:
-    return Document.objects.filter(owner=owner, content_hash=digest).order_by("id").first()
+def document_duplicate_of(*, owner: User, digest: str, scope: str | None = None) -> Document | None:
+    """``owner``'s first document with this content (of ``scope``, if given)."""
+    documents = Document.objects.filter(owner=owner, content_hash=digest)
+    if scope is not None:
+        documents = documents.filter(scope=scope)
+    return documents.order_by("id").first()
 
 
 @transaction.atomic
@@ -210,8 +214,10 @@ def document_create(
     acl: AclSpec | None = None,
     content_type: str = "",
     allow_duplicate: bool = False,
+    scope: str = Document.Scope.LIBRARY,
 ) -> Document:
-    """Store an upload as a ``queued`` document with its ACL (none: private).
+    """Store an upload as a ``queued`` document with its ACL (none: private). A
+    ``CHAT`` document (a file attached to a conversation) stays private.
 
     The same content uploaded again by the same owner raises ``DuplicateDocument``
     naming the first one, unless ``allow_duplicate``. Queuing the ingestion task is
@@ -219,7 +225,7 @@ def document_create(
     """
     digest = content_hash(data)
     if not allow_duplicate:
-        existing = document_duplicate_of(owner=owner, digest=digest)
+        existing = document_duplicate_of(owner=owner, digest=digest, scope=scope)
         if existing is not None:
             raise DuplicateDocument(
                 f"This file was already uploaded as “{existing.title}”.", document_id=existing.pk
@@ -227,6 +233,8 @@ def document_create(
     if owner.organization_id is None:
         raise AclInvalid("The owner belongs to no organization.")
     acl = acl or AclSpec()
+    if scope == Document.Scope.CHAT and acl != AclSpec():
+        raise AclInvalid("A file attached to a conversation stays private to its owner.")
     resolved = check_acl(acl, owner=owner)
     name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "document"
     document = Document(
@@ -238,6 +246,7 @@ def document_create(
         size=len(data),
         content_hash=digest,
         org_wide=acl.org_wide,
+        scope=scope,
     )
     document.file.save(name, ContentFile(data), save=False)
     document.save()
@@ -246,7 +255,12 @@ def document_create(
         actor=owner,
         action="document.create",
         target=document,
-        details={"filename": name, "size": len(data), "acl": _acl_details(acl)},
+        details={
+            "filename": name,
+            "size": len(data),
+            "acl": _acl_details(acl),
+            "scope": scope,
+        },
     )
     return document
 

@@ -25,7 +25,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)  # noqa: S101 - login_required ran first
     user = request.user
     documents = (
-        Document.objects.filter(readable_documents_filter(user))
+        Document.objects.filter(readable_documents_filter(user), scope=Document.Scope.LIBRARY)
         .select_related("owner")
         .order_by("-created_at")[:200]
     )

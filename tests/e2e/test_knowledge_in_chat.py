@@ -216,3 +216,58 @@ def test_department_documents_answer_their_department_only(
     assert response is not None and response.status == 404
     expect(outsider.locator("body")).not_to_contain_text(passage_text.split("\n")[0])
     outsider_context.close()
+
+
+MEMO_NAME = "누리 회의록.txt"
+MEMO_FACT = "출시일은 2027년 3월 14일로 정했다"
+MEMO_QUESTION = "누리 회의록에서 정한 출시일은?"
+
+
+def test_a_file_attached_to_a_conversation_answers_there_only(
+    page: Page,
+    live_daphne: str,
+    personas: Personas,
+    deployment_factory: Callable[..., Deployment],
+    fake_upstream: FakeUpstream,
+    celery_worker_process: ManagedProcess,
+    tmp_path: Path,
+) -> None:
+    deployment_factory("embedding", mode="embedding")
+    deployment_factory("chat-model", description="사내 모델")
+    memo = tmp_path / MEMO_NAME
+    memo.write_text(f"# 프로젝트 누리 회의록\n\n{MEMO_FACT}.\n", encoding="utf-8")
+
+    # given a member who attaches a file to a new conversation
+    sign_in(page, live_daphne, personas.member.email)
+    start_chat(page)
+    page.get_by_test_id("attach-input").set_input_files(memo)
+    chip = page.get_by_test_id("conversation-file")
+    expect(chip).to_have_count(1)
+    expect(chip).to_contain_text(MEMO_NAME)
+    # then it is read by the worker, its status followed on the page
+    expect(chip.get_by_test_id("file-status")).to_have_text(READY, timeout=60_000)
+    # when they ask about it, the answer cites it
+    answer = ask(page, MEMO_QUESTION)
+    expect(answer.get_by_test_id("citations")).to_contain_text(f"[1] {MEMO_NAME}")
+    assert MEMO_FACT in system_text(prompt_sent_for(fake_upstream, MEMO_QUESTION))
+    # and the file stays with the conversation after a reload
+    page.reload()
+    expect(page.get_by_test_id("conversation-file")).to_contain_text(MEMO_NAME)
+    expect(page.get_by_test_id("file-status")).to_have_text(READY)
+    conversation_url = page.url
+
+    # when they ask the same in another conversation, the file is not there
+    page.goto(f"{live_daphne}/")
+    start_chat(page)
+    expect(page.get_by_test_id("conversation-file")).to_have_count(0)
+    fake_upstream.requests.clear()
+    other = ask(page, MEMO_QUESTION)
+    expect(other.get_by_test_id("citations")).to_have_count(0)
+    assert MEMO_FACT not in system_text(prompt_sent_for(fake_upstream, MEMO_QUESTION))
+
+    # and once removed from its conversation, it is gone
+    page.goto(conversation_url)
+    page.get_by_test_id("file-remove").click()
+    expect(page.get_by_test_id("conversation-file")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("conversation-file")).to_have_count(0)
