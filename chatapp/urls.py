@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from chatapp import views, views_chat
 from providers.ops import views as ops_views
 from rag import views as rag_views
+from rag import views_manage as rag_manage
 
 urlpatterns = [
     path("", views_chat.chat_home, name="home"),
@@ -23,6 +24,22 @@ urlpatterns = [
         name="document_download",
     ),
     path("documents/passages/<int:chunk_id>/", rag_views.passage_detail, name="passage"),
+    path("documents/<int:document_id>/", rag_manage.document_page, name="document"),
+    path(
+        "documents/<int:document_id>/access/",
+        rag_manage.document_access,
+        name="document_access",
+    ),
+    path(
+        "documents/<int:document_id>/replace/",
+        rag_manage.document_replace_view,
+        name="document_replace",
+    ),
+    path(
+        "documents/<int:document_id>/delete/",
+        rag_manage.document_delete_view,
+        name="document_delete",
+    ),
     path("budgets/", include("providers.budgets.urls")),
     path("keys/", include("providers.vault.urls")),
     path("pii/", include("providers.pii.urls")),

@@ -10,8 +10,8 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 
 from orgs.errors import AccessDenied
-from orgs.models import Department, Group, Membership, User
-from orgs.selectors import is_platform_admin
+from orgs.models import Department, Group, Membership, Role, User
+from orgs.selectors import is_platform_admin, subtree_filter, user_role_departments
 from rag.models import Chunk, Document, DocumentGrant
 
 
@@ -93,12 +93,46 @@ def access_passage(user: User, chunk_id: int) -> Chunk:
     return chunk
 
 
+def manageable_documents_filter(user: User) -> Q:
+    """A Q on ``Document``: the documents ``user`` may re-share, replace or delete.
+
+    - their own;
+    - as a department admin, the company documents owned by a member of, or shared
+      with, a department in the subtrees they administer (their department's
+      documents), whether or not they may read them;
+    - as a platform admin, every document of their organization (to remove one
+      without being able to read it through search).
+    """
+    if not user.is_authenticated or not user.is_active or user.pk is None:
+        return Q(pk__in=[])
+    manageable = Q(owner_id=user.pk)
+    if user.organization_id is not None and is_platform_admin(user):
+        manageable |= Q(organization_id=user.organization_id)
+    administered = user_role_departments(user, Role.DEPT_ADMIN)
+    if administered:
+        subtree = Department.objects.filter(subtree_filter(administered)).values("id")
+        members = Membership.objects.filter(is_primary=True, department_id__in=subtree)
+        shared = DocumentGrant.objects.filter(
+            kind=DocumentGrant.Kind.DEPARTMENT, department_id__in=subtree
+        )
+        manageable |= Q(scope=Document.Scope.LIBRARY) & (
+            Q(owner_id__in=members.values("user_id")) | Q(pk__in=shared.values("document_id"))
+        )
+    return manageable
+
+
 def can_manage_document(user: User, document: Document) -> bool:
-    """Change the ACL, re-ingest or delete: the owner, or a platform admin of the
-    document's organization (who may remove a document without being able to read it
-    through search)."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if document.owner_id == user.pk:
-        return True
-    return document.organization_id == user.organization_id and is_platform_admin(user)
+    """Change the ACL, replace the file or delete (``manageable_documents_filter``)."""
+    return Document.objects.filter(manageable_documents_filter(user), pk=document.pk).exists()
+
+
+def access_managed_document(user: User, document_id: int) -> Document:
+    """The document if ``user`` may manage it; otherwise ``AccessDenied`` (a 404)."""
+    document = (
+        Document.objects.filter(manageable_documents_filter(user), pk=document_id)
+        .select_related("owner")
+        .first()
+    )
+    if document is None:
+        raise AccessDenied("Document not found.")
+    return document

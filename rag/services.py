@@ -236,7 +236,7 @@ def document_create(
     if scope == Document.Scope.CHAT and acl != AclSpec():
         raise AclInvalid("A file attached to a conversation stays private to its owner.")
     resolved = check_acl(acl, owner=owner)
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "document"
+    name = _file_name(filename)
     document = Document(
         organization_id=owner.organization_id,
         owner=owner,
@@ -262,6 +262,42 @@ def document_create(
             "scope": scope,
         },
     )
+    return document
+
+
+def _file_name(filename: str) -> str:
+    """The base name of an uploaded file (browsers may send a path)."""
+    return filename.replace("\\", "/").rsplit("/", 1)[-1].strip() or "document"
+
+
+@transaction.atomic
+def document_replace(
+    *, document: Document, filename: str, data: bytes, content_type: str, actor: User | None
+) -> Document:
+    """A new version of the file: queued for ingestion, which replaces the chunks; until
+    then the document is not searched. Title and ACL stay; the old file goes after
+    commit. Queuing the ingestion is the caller's job, as for ``document_create``."""
+    old_storage, old_path = document.file.storage, document.file.name
+    name = _file_name(filename)
+    document.filename = name[:255]
+    document.content_type = content_type[:150]
+    document.size = len(data)
+    document.content_hash = content_hash(data)
+    document.status = Document.Status.QUEUED
+    document.stage = Document.Stage.NONE
+    document.progress = 0
+    document.error = ""
+    document.page_count = None
+    document.file.save(name, ContentFile(data), save=False)
+    document.save()
+    audit_record(
+        actor=actor,
+        action="document.replace",
+        target=document,
+        details={"filename": name, "size": len(data), "content_hash": document.content_hash},
+    )
+    if old_path:
+        transaction.on_commit(lambda: old_storage.delete(old_path))
     return document
 
 

@@ -6,6 +6,7 @@ readers only."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -15,7 +16,12 @@ from orgs.models import User
 from orgs.selectors import primary_membership
 from rag.ingestion.parsers.ocr import ocr_available
 from rag.models import Document
-from rag.permissions import access_document, access_passage, readable_documents_filter
+from rag.permissions import (
+    access_document,
+    access_passage,
+    manageable_documents_filter,
+    readable_documents_filter,
+)
 from rag.services import parse_limits
 
 
@@ -25,7 +31,10 @@ def document_list(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)  # noqa: S101 - login_required ran first
     user = request.user
     documents = (
-        Document.objects.filter(readable_documents_filter(user), scope=Document.Scope.LIBRARY)
+        Document.objects.filter(
+            Q(readable_documents_filter(user)) | Q(manageable_documents_filter(user)),
+            scope=Document.Scope.LIBRARY,
+        )
         .select_related("owner")
         .order_by("-created_at")[:200]
     )

@@ -113,6 +113,12 @@
     }
   });
 
+  // A form with data-confirm asks first (deleting a document, for example).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     var path = document.body.getAttribute("data-events-url");
     if (path) { connectEvents(path, 0); }

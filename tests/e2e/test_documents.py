@@ -59,3 +59,59 @@ def test_upload_several_files_for_the_department(
         else:
             expect(table).not_to_contain_text("korean.docx")
         context.close()
+
+
+def test_the_owner_shares_replaces_and_deletes_a_document(
+    page: Page,
+    browser: Browser,
+    live_daphne: str,
+    personas: Personas,
+    deployment_factory: Callable[..., Deployment],
+    celery_worker_process: ManagedProcess,
+) -> None:
+    deployment_factory("embedding", mode="embedding")
+    sign_in(page, live_daphne, personas.member.email)
+    page.get_by_test_id("documents-link").click()
+    page.get_by_test_id("file-input").set_input_files(SAMPLES / "korean.md")  # only me
+    expect(page.get_by_test_id("upload-status")).to_have_text("준비됨", timeout=60_000)
+
+    def hr_sees_it() -> bool:
+        context = browser.new_context(locale="ko-KR")
+        other = context.new_page()
+        sign_in(other, live_daphne, personas.outsider.email)
+        other.goto(f"{live_daphne}/documents/")
+        seen = "korean.md" in other.get_by_test_id("document-table").inner_text()
+        context.close()
+        return seen
+
+    assert not hr_sees_it()
+    # the owner opens the document's page and shares it with everyone
+    page.goto(f"{live_daphne}/documents/")
+    page.get_by_test_id("document-link").filter(has_text="korean.md").click()
+    expect(page.get_by_test_id("document-title")).to_have_text("korean.md")
+    page.get_by_label("조직 전체").check()
+    page.get_by_test_id("access-save").click()
+    expect(page.locator(".flash")).to_contain_text("읽을 수 있는 사람을 저장했습니다")
+    assert hr_sees_it()
+
+    # a new version: read again by the worker, same title, the new file name
+    page.get_by_test_id("replace-file").set_input_files(SAMPLES / "korean.docx")
+    page.get_by_test_id("replace-submit").click()
+    expect(page.locator(".flash")).to_contain_text("새 버전을 읽는 중입니다")
+    for _ in range(60):
+        if page.get_by_test_id("document-status").inner_text().startswith("준비됨"):
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(page.get_by_test_id("document-status")).to_have_text("준비됨")
+    expect(page.get_by_test_id("document-page")).to_contain_text("korean.docx")
+
+    # and deleting asks first; cancelled, nothing happens; accepted, it is gone
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_test_id("document-delete").click()
+    expect(page.get_by_test_id("document-title")).to_be_visible()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("document-delete").click()
+    expect(page.locator(".flash")).to_contain_text("삭제했습니다")
+    expect(page.get_by_test_id("document-table")).not_to_contain_text("korean.md")
+    assert not hr_sees_it()

@@ -1,0 +1,121 @@
+"""A document's own page: its details and, for those who manage it (the owner, the
+department admin, a platform admin), who may read it, a new version, deletion."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from orgs.errors import AccessDenied
+from orgs.models import User
+from rag.errors import RagError
+from rag.forms import DocumentAccessForm
+from rag.models import Document
+from rag.permissions import (
+    access_managed_document,
+    can_manage_document,
+    manageable_documents_filter,
+    readable_documents_filter,
+)
+from rag.services import document_acl_get, document_acl_set, document_delete, document_replace
+from rag.tasks import enqueue_ingestion
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)  # noqa: S101 - login_required ran first
+    return request.user
+
+
+def _managed_or_404(request: HttpRequest, document_id: int) -> Document:
+    try:
+        return access_managed_document(_user(request), document_id)
+    except AccessDenied:
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
+    user = _user(request)
+    document = (
+        Document.objects.filter(
+            Q(readable_documents_filter(user)) | Q(manageable_documents_filter(user)),
+            pk=document_id,
+        )
+        .select_related("owner", "organization")
+        .first()
+    )
+    if document is None:
+        raise Http404
+    can_read = Document.objects.filter(readable_documents_filter(user), pk=document.pk).exists()
+    context: dict[str, object] = {"document": document, "can_read": can_read, "can_manage": False}
+    if can_manage_document(user, document):
+        acl = document_acl_get(document)
+        context.update(
+            can_manage=True,
+            acl=acl,
+            form=DocumentAccessForm(
+                initial=DocumentAccessForm.initial_from(acl), organization=document.organization
+            ),
+        )
+    return render(request, "rag/document.html", context)
+
+
+@login_required
+@require_POST
+def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _managed_or_404(request, document_id)
+    form = DocumentAccessForm(request.POST, organization=document.organization)
+    if not form.is_valid():
+        messages.error(request, _("Check the sharing choices."))
+    else:
+        try:
+            document_acl_set(document=document, acl=form.acl(), actor=_user(request))
+        except RagError as exc:
+            # names that do not exist in the organization (typed e-mail addresses)
+            messages.error(request, _("Not saved: %(reason)s") % {"reason": exc.message})
+        else:
+            messages.success(request, _("Who may read it was saved."))
+    return redirect("document", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def document_replace_view(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _managed_or_404(request, document_id)
+    upload = request.FILES.get("file")
+    limit = int(settings.RAG_MAX_UPLOAD_BYTES)
+    if upload is None:
+        messages.error(request, _("Choose the new version of the file."))
+    elif upload.size is not None and upload.size > limit:
+        messages.error(
+            request,
+            _("The file is larger than %(max_mb)s MB.") % {"max_mb": limit // (1024 * 1024)},
+        )
+    else:
+        document_replace(
+            document=document,
+            filename=upload.name or document.filename,
+            data=upload.read(),
+            content_type=upload.content_type or "",
+            actor=_user(request),
+        )
+        enqueue_ingestion(document.pk)
+        messages.success(request, _("The new version is being read; it replaces the old one."))
+    return redirect("document", document_id=document.pk)
+
+
+@login_required
+@require_POST
+def document_delete_view(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _managed_or_404(request, document_id)
+    title = document.title
+    document_delete(document=document, actor=_user(request))
+    messages.success(request, _("“%(title)s” was deleted.") % {"title": title})
+    return redirect("documents")

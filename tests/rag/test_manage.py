@@ -1,0 +1,142 @@
+"""Managing a document from its page: who may (owner, the department's admin, a
+platform admin), sharing changes counted from the next search, a new version that
+replaces the old in search, deletion of every chunk and the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from orgs.models import AuditEvent
+from rag.models import Chunk, Document
+from rag.permissions import can_manage_document
+from rag.search import hybrid_search
+from rag.services import document_ingest
+from tests.personas import Personas
+from tests.rag.factories import embedding_deployment, make_document, media_root
+
+__all__ = ["embedding_deployment", "media_root"]
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("media_root", "embedding_deployment"),
+]
+
+LEAVE = "연차휴가는 입사 1년 후 15일이 부여됩니다."
+NEW_LEAVE = "2027년부터 연차휴가는 입사 첫날 20일이 부여됩니다."
+
+
+def test_who_manages_a_document(personas: Personas) -> None:
+    # a team member's document under ENG: its owner, ENG's admin and the platform admin
+    plat = make_document(personas.member, [LEAVE], title="플랫폼팀 규정")
+    assert can_manage_document(personas.member, plat)
+    assert can_manage_document(personas.dept_admin, plat)
+    assert can_manage_document(personas.platform_admin, plat)
+    assert not can_manage_document(personas.outsider, plat)
+    assert not can_manage_document(personas.finance, plat)
+    # an HR document shared with HR: not ENG's admin's, even when shared with ENG too
+    hr = make_document(personas.outsider, [LEAVE], title="인사 규정", acl={"departments": ["HR"]})
+    assert not can_manage_document(personas.dept_admin, hr)
+    shared = make_document(
+        personas.outsider, [LEAVE], title="공유 규정", acl={"departments": ["ENG-PLAT"]}
+    )
+    # (shared with a team under ENG: ENG's admin manages its access there)
+    assert can_manage_document(personas.dept_admin, shared)
+
+
+def test_the_owner_shares_and_unshares_and_it_counts_at_once(
+    client: Client, personas: Personas
+) -> None:
+    document = make_document(personas.member, [LEAVE], title="휴가 규정")
+    assert hybrid_search(personas.outsider, LEAVE) == []
+    client.force_login(personas.member)
+    page = client.get(f"/documents/{document.pk}/", HTTP_ACCEPT_LANGUAGE="ko")
+    assert page.status_code == 200 and "읽을 수 있는 사람" in page.content.decode()
+
+    response = client.post(
+        f"/documents/{document.pk}/access/",
+        {"departments": ["HR"], "users": "lead@acme.test, ops@acme.test"},
+    )
+    assert response.status_code == 302
+    assert [r.document_id for r in hybrid_search(personas.outsider, LEAVE)] == [document.pk]
+    assert hybrid_search(personas.platform_admin, LEAVE)
+    assert hybrid_search(personas.finance, LEAVE) == []
+    assert AuditEvent.objects.filter(action="document.acl_set", target_id=str(document.pk))
+
+    client.post(f"/documents/{document.pk}/access/", {})  # private again
+    assert hybrid_search(personas.outsider, LEAVE) == []
+    assert hybrid_search(personas.platform_admin, LEAVE) == []
+
+    # an unknown person is refused with the reason, and nothing changes
+    client.post(f"/documents/{document.pk}/access/", {"org_wide": "on"})
+    response = client.post(
+        f"/documents/{document.pk}/access/",
+        {"users": "nobody@elsewhere.test"},
+        HTTP_ACCEPT_LANGUAGE="ko",
+        follow=True,
+    )
+    assert "저장하지 못했습니다" in response.content.decode()
+    assert Document.objects.get(pk=document.pk).org_wide
+
+
+def test_others_cannot_manage_nor_see_the_page(client: Client, personas: Personas) -> None:
+    document = make_document(personas.outsider, [LEAVE], title="인사 규정")
+    for reader in (personas.member, personas.dept_admin):
+        client.force_login(reader)
+        assert client.get(f"/documents/{document.pk}/").status_code == 404
+        for action in ("access", "delete"):
+            assert client.post(f"/documents/{document.pk}/{action}/", {}).status_code == 404
+    assert Document.objects.filter(pk=document.pk).exists()
+    # the platform admin manages it without reading it
+    client.force_login(personas.platform_admin)
+    page = client.get(f"/documents/{document.pk}/").content.decode()
+    assert f"/documents/{document.pk}/delete/" in page
+    assert f"/documents/{document.pk}/download/" not in page
+
+
+def test_a_new_version_replaces_the_old_in_search(
+    client: Client, personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    document = make_document(personas.member, [LEAVE], title="휴가 규정")
+    old_file = Path(document.file.path)
+    assert old_file.exists()
+    client.force_login(personas.dept_admin)  # ENG's admin, for a team member's document
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(
+            f"/documents/{document.pk}/replace/",
+            {"file": SimpleUploadedFile("휴가 규정 v2.txt", NEW_LEAVE.encode())},
+        )
+    # after commit: the old file goes, the ingestion is queued (run here by hand)
+    assert len(queued) == 2
+    queued[0]()
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.status == Document.Status.QUEUED and document.filename == "휴가 규정 v2.txt"
+    assert document.title == "휴가 규정"
+    assert not old_file.exists()
+    assert hybrid_search(personas.member, LEAVE) == []  # not searched while it is read
+    document_ingest(document.pk)
+    found = hybrid_search(personas.member, "연차휴가 입사 첫날", vector_weight=0)
+    assert [r.text for r in found] == [NEW_LEAVE]
+    assert list(Chunk.objects.filter(document=document).values_list("text", flat=True)) == [
+        NEW_LEAVE
+    ]
+
+
+def test_delete_removes_chunks_and_file(
+    client: Client, personas: Personas, django_capture_on_commit_callbacks: Any
+) -> None:
+    document = make_document(personas.member, [LEAVE, NEW_LEAVE], title="휴가 규정")
+    path = Path(document.file.path)
+    client.force_login(personas.member)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/documents/{document.pk}/delete/", follow=True)
+    assert response.redirect_chain[-1][0] == "/documents/"
+    assert not Document.objects.filter(pk=document.pk).exists()
+    assert not Chunk.objects.filter(document_id=document.pk).exists()
+    assert not path.exists()
+    assert hybrid_search(personas.member, LEAVE) == []
