@@ -34,16 +34,20 @@ class Passage:
     chunk_id: int | None = None
 
 
-def passages_for(user: User, question: str, attachments: Sequence[int] = ()) -> list[Passage]:
+def passages_for(
+    user: User, question: str, attachments: Sequence[int] = (), *, company: bool = True
+) -> list[Passage]:
     """The best passages among the documents ``user`` may read (the ACL is applied in the
-    search SQL) and the conversation's own files ``attachments``. Empty when there is
-    nothing to search or search is unavailable: the chat then answers without company
-    knowledge rather than failing."""
+    search SQL; ``company``: the company's documents too) and the conversation's own
+    files ``attachments``. Empty when there is nothing to search or search is
+    unavailable: the chat then answers without company knowledge rather than failing."""
+    if not (company or attachments):
+        return []
     if not Document.objects.filter(status=Document.Status.READY).exists():
         return []
     try:
         results: list[SearchResult] = hybrid_search(
-            user, question, k=PASSAGES, attachments=attachments
+            user, question, k=PASSAGES, attachments=attachments, library=company
         )
     except GatewayError as exc:
         logger.warning("document search unavailable for a chat turn: %s", exc.message)

@@ -17,6 +17,9 @@ class Conversation(models.Model):
     system_prompt = models.TextField(_("system prompt"), blank=True)
     pinned = models.BooleanField(_("pinned"), default=False)
     archived = models.BooleanField(_("archived"), default=False)
+    # Answers draw on the company documents its owner may read (the attached files
+    # always count).
+    company_knowledge = models.BooleanField(_("uses company documents"), default=True)
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The leaf of the branch on screen; regenerating or editing moves it.
     current_leaf = models.ForeignKey(

@@ -39,6 +39,7 @@ def conversation_update(
     archived: bool | None = None,
     model_name: str | None = None,
     system_prompt: str | None = None,
+    company_knowledge: bool | None = None,
 ) -> Conversation:
     changed = []
     for name, value in (
@@ -47,6 +48,7 @@ def conversation_update(
         ("archived", archived),
         ("model_name", model_name),
         ("system_prompt", system_prompt),
+        ("company_knowledge", company_knowledge),
     ):
         if value is not None:
             setattr(conversation, name, value.strip() if isinstance(value, str) else value)

@@ -92,7 +92,9 @@ async def turn_start(
     question = text if text is not None else (parent.content if parent is not None else "")
     # Outside the turn's transaction: the search embeds the question through the gateway.
     attachments = await sync_to_async(conversation_attachment_ids)(conversation)
-    passages = await sync_to_async(passages_for)(user, question, attachments)
+    passages = await sync_to_async(passages_for)(
+        user, question, attachments, company=conversation.company_knowledge
+    )
     start = await sync_to_async(turn_prepare)(
         conversation,
         user=user,

@@ -153,6 +153,8 @@ def conversation_action(request: HttpRequest, conversation_id: int, action: str)
         conversation_update(conversation, pinned=action == "pin")
     elif action in ("archive", "unarchive"):
         conversation_update(conversation, archived=action == "archive")
+    elif action in ("knowledge-on", "knowledge-off"):
+        conversation_update(conversation, company_knowledge=action == "knowledge-on")
     elif action == "delete":
         conversation_delete(conversation)
         messages.success(request, _("Moved to the bin; you can restore it for 30 days."))

@@ -93,10 +93,12 @@ class AclSql(NamedTuple):
     params: tuple[Any, ...]
 
 
-def readable_documents_sql(user: User, attachments: Sequence[int] = ()) -> AclSql:
+def readable_documents_sql(
+    user: User, attachments: Sequence[int] = (), *, library: bool = True
+) -> AclSql:
     """The ready documents ``user`` may read, as a subquery (SQL and parameters)
-    compiled from ``readable_documents_filter``: the company's documents, and of the
-    files attached to conversations only ``attachments`` (ids).
+    compiled from ``readable_documents_filter``: the company's documents (unless not
+    ``library``), and of the files attached to conversations only ``attachments``.
 
     A subquery on documents rather than a join: PostgreSQL then checks each
     vector-index candidate against the set of readable documents instead of joining
@@ -104,7 +106,10 @@ def readable_documents_sql(user: User, attachments: Sequence[int] = ()) -> AclSq
     from 175 ms to 70 ms; bench/rag_search.py)."""
     if not user.is_authenticated or not user.is_active or user.pk is None:
         return NOTHING_READABLE
-    return _compiled_acl(user.pk, user.organization_id, tuple(sorted(set(attachments))))
+    if not library and not attachments:
+        return NOTHING_READABLE
+    files = tuple(sorted(set(attachments)))
+    return _compiled_acl(user.pk, user.organization_id, files, library)
 
 
 NOTHING_READABLE: Final = AclSql("SELECT NULL::bigint WHERE false", ())
@@ -112,13 +117,13 @@ NOTHING_READABLE: Final = AclSql("SELECT NULL::bigint WHERE false", ())
 
 @functools.lru_cache(maxsize=4096)
 def _compiled_acl(
-    user_id: int, organization_id: int | None, attachments: tuple[int, ...]
+    user_id: int, organization_id: int | None, attachments: tuple[int, ...], library: bool
 ) -> AclSql:
     """Compiling the ACL costs about 5 ms of Python; its SQL depends on nothing but
     these ids (memberships, groups and grants are read by the query itself), so it is
     compiled once per reader (and set of attached files) and process."""
     reader = User(pk=user_id, organization_id=organization_id, is_active=True)
-    in_scope = Q(scope=Document.Scope.LIBRARY)
+    in_scope = Q(scope=Document.Scope.LIBRARY) if library else Q(pk__in=[])
     if attachments:
         in_scope |= Q(pk__in=attachments)
     readable = (
@@ -315,13 +320,14 @@ def hybrid_search(
     caller: Caller | None = None,
     query_vector: Sequence[float] | None = None,
     attachments: Sequence[int] = (),
+    library: bool = True,
 ) -> list[SearchResult]:
     """The ``k`` best chunks for ``query`` among those ``user`` may read: company
-    documents, and the conversation files ``attachments`` (document ids). Fusion
-    weights and ``rrf_k`` default to ``settings.RAG_KEYWORD_WEIGHT``,
-    ``RAG_VECTOR_WEIGHT`` and ``RAG_RRF_K``; a weight of 0 skips that ranking. A
-    caller that has the query's embedding already (by the configured model) passes
-    it as ``query_vector``."""
+    documents (unless not ``library``), and the conversation files ``attachments``
+    (document ids). Fusion weights and ``rrf_k`` default to
+    ``settings.RAG_KEYWORD_WEIGHT``, ``RAG_VECTOR_WEIGHT`` and ``RAG_RRF_K``; a weight
+    of 0 skips that ranking. A caller that has the query's embedding already (by the
+    configured model) passes it as ``query_vector``."""
     if keyword_weight is None:
         keyword_weight = float(settings.RAG_KEYWORD_WEIGHT)
     if vector_weight is None:
@@ -343,7 +349,7 @@ def hybrid_search(
             _on_own_connection, query_embedding, user, query, model=model, caller=caller
         )
     by_keyword: list[Ranked] | Future[list[Ranked]] = []
-    readable = readable_documents_sql(user, attachments)  # once, for both rankings
+    readable = readable_documents_sql(user, attachments, library=library)  # for both
     if keyword_weight > 0:
         tokens = token_list(query)  # here: the analyser is not shared between threads
         if vector_weight > 0 and parallel:

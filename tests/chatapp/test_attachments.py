@@ -154,3 +154,31 @@ def test_purging_a_conversation_deletes_the_files_only_it_held(
     assert conversation_purge_expired() >= 1
     assert not Document.objects.filter(pk=own.pk).exists()
     assert Document.objects.filter(pk=kept.pk).exists()
+
+
+def test_a_conversation_may_leave_company_documents_out(
+    client: Client, personas: Personas, chat: Conversation
+) -> None:
+    shared = make_document(personas.dept_admin, [MEMO + " (공유본)"], acl={"org_wide": True})
+    own, _ = conversation_file_add(chat, filename="메모.txt", data=MEMO.encode())
+    document_ingest(own.pk)
+    client.force_login(personas.member)
+    page = client.get(f"/chat/{chat.pk}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "회사 문서: 켬" in page
+    assert client.post(f"/chat/{chat.pk}/knowledge-off/").status_code == 302
+    chat.refresh_from_db()
+    assert not chat.company_knowledge
+    assert (
+        "회사 문서: 끔"
+        in client.get(f"/chat/{chat.pk}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    )
+    # then only the conversation's own file answers
+    files = conversation_attachment_ids(chat)
+    found = passages_for(personas.member, QUESTION, files, company=chat.company_knowledge)
+    assert [p.document_id for p in found] == [own.pk]
+    assert passages_for(personas.member, QUESTION, [], company=False) == []
+    # and on again, the shared document too
+    client.post(f"/chat/{chat.pk}/knowledge-on/")
+    chat.refresh_from_db()
+    found = passages_for(personas.member, QUESTION, files, company=chat.company_knowledge)
+    assert {p.document_id for p in found} == {own.pk, shared.pk}
