@@ -4,9 +4,11 @@ attached to (``rag.search.hybrid_search(attachments=...)``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from django.db import transaction
+from django.utils import timezone
 
 from chatapp.models import Conversation, ConversationFile
 from orgs.models import User
@@ -16,6 +18,8 @@ from rag.services import document_create, document_delete, document_duplicate_of
 from rag.tasks import enqueue_ingestion
 
 MAX_FILES: Final = 20
+# A swept file must be older than this: a young one may be about to be attached.
+ORPHAN_GRACE: Final = timedelta(hours=1)
 
 
 class TooManyFiles(Exception):
@@ -32,8 +36,8 @@ def conversation_file_add(
     Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
     if conversation.files.count() >= MAX_FILES:
         raise TooManyFiles(MAX_FILES)
-    existing = document_duplicate_of(owner=owner, digest=content_hash(data))
-    if existing is not None and existing.status != Document.Status.FAILED:
+    existing = document_duplicate_of(owner=owner, digest=content_hash(data), usable=True)
+    if existing is not None:
         ConversationFile.objects.get_or_create(conversation=conversation, document=existing)
         return existing, False
     document = document_create(
@@ -60,13 +64,20 @@ def conversation_file_remove(conversation: Conversation, document_id: int) -> bo
     return bool(removed)
 
 
-def chat_documents_orphaned_delete(document_ids: list[int]) -> int:
-    """Delete those of ``document_ids`` that are chat files no conversation holds."""
-    orphans = Document.objects.filter(pk__in=document_ids, scope=Document.Scope.CHAT).exclude(
+@transaction.atomic
+def chat_documents_orphaned_delete(document_ids: list[int] | None = None) -> int:
+    """Delete the chat files no conversation holds: those of ``document_ids``, or
+    (``None``) every such file older than ``ORPHAN_GRACE``, which also sweeps up after
+    an interrupted purge."""
+    orphans = Document.objects.filter(scope=Document.Scope.CHAT).exclude(
         pk__in=ConversationFile.objects.values("document_id")
     )
+    if document_ids is None:
+        orphans = orphans.filter(created_at__lt=timezone.now() - ORPHAN_GRACE)
+    else:
+        orphans = orphans.filter(pk__in=document_ids)
     count = 0
-    for document in orphans:
+    for document in orphans.select_for_update(skip_locked=True):
         document_delete(document=document, actor=None)
         count += 1
     return count

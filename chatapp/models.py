@@ -164,9 +164,16 @@ class MessageCitation(models.Model):
     document = models.ForeignKey(
         "rag.Document", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # the passage itself, opened from the citation (after a permission check)
+    # The passage itself, opened from the citation (after a permission check). Not a
+    # constraint: chunks are replaced in bulk on every re-ingestion, which a SET_NULL
+    # would turn into loading each one; a replaced passage's link then finds nothing.
     chunk = models.ForeignKey(
-        "rag.Chunk", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "rag.Chunk",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     title = models.CharField(max_length=300)
     page = models.PositiveIntegerField(null=True, blank=True)

@@ -77,14 +77,16 @@ def conversation_purge_expired(*, now: datetime | None = None) -> int:
     """Delete conversations in the bin for longer than RESTORE_DAYS, and the files
     attached to them that no other conversation holds."""
     cutoff = (now or timezone.now()) - timedelta(days=RESTORE_DAYS)
-    expired = Conversation.objects.filter(deleted_at__lt=cutoff)
-    files = list(
-        ConversationFile.objects.filter(conversation__in=expired).values_list(
-            "document_id", flat=True
+    with transaction.atomic():
+        expired = Conversation.objects.filter(deleted_at__lt=cutoff)
+        files = list(
+            ConversationFile.objects.filter(conversation__in=expired).values_list(
+                "document_id", flat=True
+            )
         )
-    )
-    deleted, _ = expired.delete()
-    chat_documents_orphaned_delete(files)
+        deleted, _ = expired.delete()
+        chat_documents_orphaned_delete(files)
+    chat_documents_orphaned_delete()  # and any left by an earlier, interrupted run
     return deleted
 
 

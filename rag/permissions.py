@@ -93,46 +93,55 @@ def access_passage(user: User, chunk_id: int) -> Chunk:
     return chunk
 
 
-def manageable_documents_filter(user: User) -> Q:
-    """A Q on ``Document``: the documents ``user`` may re-share, replace or delete.
+def editable_documents_filter(user: User) -> Q:
+    """A Q on ``Document``: the documents whose readers and file ``user`` may change.
 
     - their own;
-    - as a department admin, the company documents owned by a member of, or shared
-      with, a department in the subtrees they administer (their department's
-      documents), whether or not they may read them;
-    - as a platform admin, every document of their organization (to remove one
-      without being able to read it through search).
+    - as a department admin, the company documents owned by a member of a department
+      in the subtrees they administer (their department's documents). Sharing one
+      with someone, themselves included, is an audited act of that office.
     """
     if not user.is_authenticated or not user.is_active or user.pk is None:
         return Q(pk__in=[])
-    manageable = Q(owner_id=user.pk)
-    if user.organization_id is not None and is_platform_admin(user):
-        manageable |= Q(organization_id=user.organization_id)
+    editable = Q(owner_id=user.pk)
     administered = user_role_departments(user, Role.DEPT_ADMIN)
     if administered:
         subtree = Department.objects.filter(subtree_filter(administered)).values("id")
         members = Membership.objects.filter(is_primary=True, department_id__in=subtree)
-        shared = DocumentGrant.objects.filter(
-            kind=DocumentGrant.Kind.DEPARTMENT, department_id__in=subtree
-        )
-        manageable |= Q(scope=Document.Scope.LIBRARY) & (
-            Q(owner_id__in=members.values("user_id")) | Q(pk__in=shared.values("document_id"))
-        )
+        editable |= Q(scope=Document.Scope.LIBRARY, owner_id__in=members.values("user_id"))
+    return editable
+
+
+def manageable_documents_filter(user: User) -> Q:
+    """A Q on ``Document``: the documents ``user`` may delete (and see the page of):
+    those they may edit, and as a platform admin every company document of their
+    organization, to remove one without being able to read or re-share it."""
+    manageable = editable_documents_filter(user)
+    if user.is_active and user.organization_id is not None and is_platform_admin(user):
+        manageable |= Q(scope=Document.Scope.LIBRARY, organization_id=user.organization_id)
     return manageable
 
 
+def can_edit_document(user: User, document: Document) -> bool:
+    return Document.objects.filter(editable_documents_filter(user), pk=document.pk).exists()
+
+
 def can_manage_document(user: User, document: Document) -> bool:
-    """Change the ACL, replace the file or delete (``manageable_documents_filter``)."""
     return Document.objects.filter(manageable_documents_filter(user), pk=document.pk).exists()
 
 
-def access_managed_document(user: User, document_id: int) -> Document:
-    """The document if ``user`` may manage it; otherwise ``AccessDenied`` (a 404)."""
-    document = (
-        Document.objects.filter(manageable_documents_filter(user), pk=document_id)
-        .select_related("owner")
-        .first()
-    )
+def _document_in(allowed: Q, document_id: int) -> Document:
+    document = Document.objects.filter(allowed, pk=document_id).select_related("owner").first()
     if document is None:
         raise AccessDenied("Document not found.")
     return document
+
+
+def access_editable_document(user: User, document_id: int) -> Document:
+    """The document if ``user`` may change its readers or file; else ``AccessDenied``."""
+    return _document_in(editable_documents_filter(user), document_id)
+
+
+def access_managed_document(user: User, document_id: int) -> Document:
+    """The document if ``user`` may delete it; otherwise ``AccessDenied`` (a 404)."""
+    return _document_in(manageable_documents_filter(user), document_id)

@@ -186,7 +186,10 @@ def document_acl_get(document: Document) -> AclSpec:
 
 @transaction.atomic
 def document_acl_set(*, document: Document, acl: AclSpec, actor: User | None) -> Document:
-    """Replace who may read ``document`` (the owner always can)."""
+    """Replace who may read ``document`` (the owner always can). A file attached to a
+    conversation stays private."""
+    if document.scope == Document.Scope.CHAT and acl != AclSpec():
+        raise AclInvalid("A file attached to a conversation stays private to its owner.")
     resolved = check_acl(acl, owner=document.owner)
     _grants_replace(document, resolved)
     audit_record(actor=actor, action="document.acl_set", target=document, details=_acl_details(acl))
@@ -196,11 +199,16 @@ def document_acl_set(*, document: Document, acl: AclSpec, actor: User | None) ->
 # --- Documents ----------------------------------------------------------------
 
 
-def document_duplicate_of(*, owner: User, digest: str, scope: str | None = None) -> Document | None:
-    """``owner``'s first document with this content (of ``scope``, if given)."""
+def document_duplicate_of(
+    *, owner: User, digest: str, scope: str | None = None, usable: bool = False
+) -> Document | None:
+    """``owner``'s first document with this content (of ``scope``, if given; with
+    ``usable``, not one whose ingestion failed)."""
     documents = Document.objects.filter(owner=owner, content_hash=digest)
     if scope is not None:
         documents = documents.filter(scope=scope)
+    if usable:
+        documents = documents.exclude(status=Document.Status.FAILED)
     return documents.order_by("id").first()
 
 

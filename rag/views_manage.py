@@ -18,7 +18,9 @@ from rag.errors import RagError
 from rag.forms import DocumentAccessForm
 from rag.models import Document
 from rag.permissions import (
+    access_editable_document,
     access_managed_document,
+    can_edit_document,
     can_manage_document,
     manageable_documents_filter,
     readable_documents_filter,
@@ -39,6 +41,13 @@ def _managed_or_404(request: HttpRequest, document_id: int) -> Document:
         raise Http404 from None
 
 
+def _editable_or_404(request: HttpRequest, document_id: int) -> Document:
+    try:
+        return access_editable_document(_user(request), document_id)
+    except AccessDenied:
+        raise Http404 from None
+
+
 @login_required
 @require_GET
 def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
@@ -54,11 +63,16 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
     if document is None:
         raise Http404
     can_read = Document.objects.filter(readable_documents_filter(user), pk=document.pk).exists()
-    context: dict[str, object] = {"document": document, "can_read": can_read, "can_manage": False}
-    if can_manage_document(user, document):
+    context: dict[str, object] = {
+        "document": document,
+        "can_read": can_read,
+        "can_edit": False,
+        "can_manage": can_manage_document(user, document),
+    }
+    if can_edit_document(user, document):
         acl = document_acl_get(document)
         context.update(
-            can_manage=True,
+            can_edit=True,
             acl=acl,
             form=DocumentAccessForm(
                 initial=DocumentAccessForm.initial_from(acl), organization=document.organization
@@ -70,16 +84,19 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
-    document = _managed_or_404(request, document_id)
+    document = _editable_or_404(request, document_id)
     form = DocumentAccessForm(request.POST, organization=document.organization)
     if not form.is_valid():
         messages.error(request, _("Check the sharing choices."))
     else:
         try:
             document_acl_set(document=document, acl=form.acl(), actor=_user(request))
-        except RagError as exc:
-            # names that do not exist in the organization (typed e-mail addresses)
-            messages.error(request, _("Not saved: %(reason)s") % {"reason": exc.message})
+        except RagError:
+            # names that are not (or no longer) in the organization: typed e-mail addresses
+            messages.error(
+                request,
+                _("Not saved: each e-mail address must be an active person of the organization."),
+            )
         else:
             messages.success(request, _("Who may read it was saved."))
     return redirect("document", document_id=document.pk)
@@ -88,10 +105,12 @@ def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def document_replace_view(request: HttpRequest, document_id: int) -> HttpResponse:
-    document = _managed_or_404(request, document_id)
+    document = _editable_or_404(request, document_id)
     upload = request.FILES.get("file")
     limit = int(settings.RAG_MAX_UPLOAD_BYTES)
-    if upload is None:
+    if document.status in (Document.Status.QUEUED, Document.Status.PROCESSING):
+        messages.error(request, _("The current version is still being read; try again after."))
+    elif upload is None:
         messages.error(request, _("Choose the new version of the file."))
     elif upload.size is not None and upload.size > limit:
         messages.error(

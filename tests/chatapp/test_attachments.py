@@ -154,6 +154,15 @@ def test_purging_a_conversation_deletes_the_files_only_it_held(
     assert conversation_purge_expired() >= 1
     assert not Document.objects.filter(pk=own.pk).exists()
     assert Document.objects.filter(pk=kept.pk).exists()
+    # an orphan left behind (an interrupted purge) is swept once it is an hour old
+    stray = document_create(
+        owner=personas.member, filename="c.txt", data=b"stray", scope=Document.Scope.CHAT
+    )
+    conversation_purge_expired()
+    assert Document.objects.filter(pk=stray.pk).exists()
+    Document.objects.filter(pk=stray.pk).update(created_at=timezone.now() - timedelta(hours=2))
+    conversation_purge_expired()
+    assert not Document.objects.filter(pk=stray.pk).exists()
 
 
 def test_a_conversation_may_leave_company_documents_out(

@@ -11,11 +11,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from chatapp.attachments import conversation_file_add
+from chatapp.services import conversation_create
 from orgs.models import AuditEvent
+from rag.errors import AclInvalid
 from rag.models import Chunk, Document
-from rag.permissions import can_manage_document
+from rag.permissions import can_edit_document, can_manage_document
 from rag.search import hybrid_search
-from rag.services import document_ingest
+from rag.services import AclSpec, document_acl_set, document_ingest
 from tests.personas import Personas
 from tests.rag.factories import embedding_deployment, make_document, media_root
 
@@ -32,20 +35,32 @@ NEW_LEAVE = "2027년부터 연차휴가는 입사 첫날 20일이 부여됩니�
 
 def test_who_manages_a_document(personas: Personas) -> None:
     # a team member's document under ENG: its owner, ENG's admin and the platform admin
+    # a team member's document under ENG: its owner and ENG's admin edit it; the
+    # platform admin may only delete it
     plat = make_document(personas.member, [LEAVE], title="플랫폼팀 규정")
-    assert can_manage_document(personas.member, plat)
-    assert can_manage_document(personas.dept_admin, plat)
+    for user in (personas.member, personas.dept_admin):
+        assert can_edit_document(user, plat) and can_manage_document(user, plat)
     assert can_manage_document(personas.platform_admin, plat)
-    assert not can_manage_document(personas.outsider, plat)
-    assert not can_manage_document(personas.finance, plat)
-    # an HR document shared with HR: not ENG's admin's, even when shared with ENG too
-    hr = make_document(personas.outsider, [LEAVE], title="인사 규정", acl={"departments": ["HR"]})
-    assert not can_manage_document(personas.dept_admin, hr)
-    shared = make_document(
-        personas.outsider, [LEAVE], title="공유 규정", acl={"departments": ["ENG-PLAT"]}
+    assert not can_edit_document(personas.platform_admin, plat)
+    for user in (personas.outsider, personas.finance):
+        assert not can_manage_document(user, plat) and not can_edit_document(user, plat)
+    # HR's document stays HR's, even shared with a team under ENG
+    hr = make_document(
+        personas.outsider, [LEAVE], title="인사 규정", acl={"departments": ["ENG-PLAT"]}
     )
-    # (shared with a team under ENG: ENG's admin manages its access there)
-    assert can_manage_document(personas.dept_admin, shared)
+    assert not can_edit_document(personas.dept_admin, hr)
+    assert not can_manage_document(personas.dept_admin, hr)
+    # a file attached to a conversation is its owner's alone, and cannot be shared
+    attached, _ = conversation_file_add(
+        conversation_create(user=personas.member, model_name="chat-model"),
+        filename="메모.txt",
+        data=b"memo",
+    )
+    assert can_edit_document(personas.member, attached)
+    for user in (personas.dept_admin, personas.platform_admin):
+        assert not can_manage_document(user, attached)
+    with pytest.raises(AclInvalid):
+        document_acl_set(document=attached, acl=AclSpec(org_wide=True), actor=personas.member)
 
 
 def test_the_owner_shares_and_unshares_and_it_counts_at_once(
@@ -91,11 +106,15 @@ def test_others_cannot_manage_nor_see_the_page(client: Client, personas: Persona
         for action in ("access", "delete"):
             assert client.post(f"/documents/{document.pk}/{action}/", {}).status_code == 404
     assert Document.objects.filter(pk=document.pk).exists()
-    # the platform admin manages it without reading it
+    # the platform admin may delete it, without reading or re-sharing it
     client.force_login(personas.platform_admin)
     page = client.get(f"/documents/{document.pk}/").content.decode()
     assert f"/documents/{document.pk}/delete/" in page
     assert f"/documents/{document.pk}/download/" not in page
+    assert f"/documents/{document.pk}/access/" not in page
+    response = client.post(f"/documents/{document.pk}/access/", {"org_wide": "on"})
+    assert response.status_code == 404
+    assert not Document.objects.get(pk=document.pk).org_wide
 
 
 def test_a_new_version_replaces_the_old_in_search(
@@ -113,6 +132,14 @@ def test_a_new_version_replaces_the_old_in_search(
     # after commit: the old file goes, the ingestion is queued (run here by hand)
     assert len(queued) == 2
     queued[0]()
+    # while it is being read, another version is refused
+    refused = client.post(
+        f"/documents/{document.pk}/replace/",
+        {"file": SimpleUploadedFile("v3.txt", b"v3")},
+        HTTP_ACCEPT_LANGUAGE="ko",
+        follow=True,
+    )
+    assert "아직 읽는 중입니다" in refused.content.decode()
     assert response.status_code == 302
     document.refresh_from_db()
     assert document.status == Document.Status.QUEUED and document.filename == "휴가 규정 v2.txt"
