@@ -36,6 +36,16 @@ def primary_membership(user: User) -> Membership | None:
     )
 
 
+def primary_department_id(user_id: int) -> int | None:
+    """The id alone (no model instances): every gateway call of a person asks it."""
+    found: int | None = (
+        Membership.objects.filter(user_id=user_id, is_primary=True)
+        .values_list("department_id", flat=True)
+        .first()
+    )
+    return found
+
+
 def user_role_departments(user: User, role: str) -> list[Department]:
     """Departments where ``user`` holds ``role`` directly (not their subtrees)."""
     return [

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from orgs.audit import audit_record
 from orgs.models import User
-from orgs.selectors import primary_membership
+from orgs.selectors import primary_department_id, primary_membership
 from providers.models import VirtualKey
 
 if TYPE_CHECKING:
@@ -117,10 +117,9 @@ def caller_for_key(plaintext: str) -> Caller | None:
         return None
     if key.expires_at is not None and key.expires_at <= timezone.now():
         return None
-    membership = primary_membership(key.user)
     return Caller(
         user_id=key.user_id,
-        department_id=membership.department_id if membership else None,
+        department_id=primary_department_id(key.user_id),
         organization_id=key.user.organization_id,
         key_id=key.pk,
         allowed_models=frozenset(key.allowed_models),
@@ -133,10 +132,9 @@ def caller_for_key(plaintext: str) -> Caller | None:
 
 def caller_for_user(user: User, *, source: str) -> Caller:
     """A signed-in person calling through the chat or document search (no key)."""
-    membership = primary_membership(user)
     return Caller(
         user_id=user.pk,
-        department_id=membership.department_id if membership else None,
+        department_id=primary_department_id(user.pk),
         organization_id=user.organization_id,
         source=source,
     )
