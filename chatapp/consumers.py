@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from chatapp.dbthread import db_call
 from chatapp.fanout import conversation_topic, user_topic
 from chatapp.live import live_text, stop_request
 from chatapp.models import Conversation, Message
@@ -102,12 +102,12 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def _conversation(self) -> Conversation:
         """Checked on every event: access ends the moment it is taken away."""
-        return await sync_to_async(conversation_for_socket)(
+        return await db_call(conversation_for_socket)(
             self.scope["user"], self.scope["url_route"]["kwargs"]["conversation_id"]
         )
 
     async def _message(self, conversation: Conversation, message_id: Any) -> Message:
-        return await sync_to_async(access_message)(conversation, message_id)
+        return await db_call(access_message)(conversation, message_id)
 
     async def _error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})

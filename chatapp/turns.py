@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.db import transaction
 
 from chatapp.attachments import conversation_attachment_ids
+from chatapp.dbthread import db_call
 from chatapp.generation import generate_answer
 from chatapp.knowledge import Passage, citations_store, knowledge_prompt, passages_for
 from chatapp.models import Conversation, Message
@@ -85,17 +85,26 @@ def turn_prepare(
     return TurnStart(user_message, assistant, request, caller_for_user(user), conversation.title)
 
 
+def turn_passages(conversation: Conversation, user: User, question: str) -> list[Passage]:
+    """What the answer may draw on: the conversation's files, and the company's
+    documents unless the conversation leaves them out."""
+    return passages_for(
+        user,
+        question,
+        conversation_attachment_ids(conversation),
+        company=conversation.company_knowledge,
+    )
+
+
 async def turn_start(
     conversation: Conversation, *, user: User, text: str | None, parent: Message | None
 ) -> TurnStart:
     runtime = get_chat_runtime()
     question = text if text is not None else (parent.content if parent is not None else "")
     # Outside the turn's transaction: the search embeds the question through the gateway.
-    attachments = await sync_to_async(conversation_attachment_ids)(conversation)
-    passages = await sync_to_async(passages_for)(
-        user, question, attachments, company=conversation.company_knowledge
-    )
-    start = await sync_to_async(turn_prepare)(
+    # (db_call: on a thread of its own, not behind every other socket's database work.)
+    passages = await db_call(turn_passages)(conversation, user, question)
+    start = await db_call(turn_prepare)(
         conversation,
         user=user,
         text=text,
