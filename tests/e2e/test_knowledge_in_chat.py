@@ -20,8 +20,9 @@ from chatapp.devstack.processes import ManagedProcess
 from chatapp.models import MessageCitation
 from providers.models import Deployment
 from rag.ingestion.parsers.ocr import ocr_available
+from tests.e2e.test_chat import sign_in, start_chat
 from tests.fake_upstream import FakeUpstream
-from tests.personas import PERSONA_PASSWORD, Personas
+from tests.personas import Personas
 from tests.rag.documents import image_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -42,21 +43,6 @@ SCAN_ONLY = "사내 휴가 규정 안내"  # the scan's first line: in no other 
 ROCKET_QUESTION = "누리호의 이륙 중량은 얼마인가요?"
 ROCKET_ANSWER = "200 톤"
 DOCUMENT_TEXTS = (LEAVE_ANSWER, SCAN_ONLY, ROCKET_ANSWER, "거대공공연구정책과", "2년마다 1일")
-
-
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_login", email)
-    page.fill("#id_password", PERSONA_PASSWORD)
-    page.click("[data-testid=local-login-submit]")
-    expect(page.get_by_test_id("current-user")).to_be_visible()
-
-
-def start_chat(page: Page) -> None:
-    page.get_by_test_id("start-chat").click()
-    expect(page.get_by_test_id("composer-text")).to_be_visible()
-    # the deferred chat.js has run (it handles Enter) once the DOM is loaded
-    page.wait_for_load_state("domcontentloaded")
 
 
 def ask(page: Page, question: str) -> Locator:
