@@ -260,6 +260,24 @@ async def astream(
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
 ) -> AsyncGenerator[ChatChunk, None]:
+    batches = astream_batches(request, caller, client=client, timeout=timeout)
+    try:
+        async for batch in batches:
+            for chunk in batch:
+                yield chunk
+    finally:
+        await batches.aclose()
+
+
+async def astream_batches(
+    request: ChatRequest,
+    caller: Caller = SYSTEM_CALLER,
+    *,
+    client: httpx.AsyncClient | None = None,
+    timeout: float | None = None,
+) -> AsyncGenerator[list[ChatChunk], None]:
+    """``astream`` by network read: the chunks that arrived together, in one list (a
+    relay then writes them in one go). Never an empty list."""
     runtime = get_runtime()
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
@@ -268,10 +286,10 @@ async def astream(
     tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     try:
-        async for chunk in _stream_attempts(
+        async for batch in _stream_attempts(
             runtime, snapshot, plan, caller, request, http, guard, request_id, tokens
         ):
-            yield chunk
+            yield batch
     finally:
         await guard_close(runtime, guard)
 
@@ -286,7 +304,7 @@ async def _stream_attempts(
     guard: CallGuard,
     request_id: str,
     tokens: TokenEstimate,
-) -> AsyncGenerator[ChatChunk, None]:
+) -> AsyncGenerator[list[ChatChunk], None]:
     last_error: GatewayError | None = None
     attempt = 0
     screens = RequestScreens(caller)
@@ -330,12 +348,13 @@ async def _stream_attempts(
                 deadline_seconds=plan.deadline - time.monotonic(),
             )
             try:
-                async for chunk in chunks:
+                async for batch in chunks:
                     if meter.first_token is None:
                         meter.first_token = time.monotonic()
-                    if chunk.usage is not None:
-                        usage = chunk.usage
-                    yield chunk
+                    for chunk in batch:
+                        if chunk.usage is not None:
+                            usage = chunk.usage
+                    yield batch
                 outcome = "ok"
             except ProviderError as exc:
                 final = meter.first_token is not None
@@ -486,6 +505,7 @@ __all__ = [
     "aembed",
     "amodels",
     "astream",
+    "astream_batches",
     "chat",
     "chat_cost",
     "embed",

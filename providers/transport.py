@@ -74,8 +74,9 @@ async def open_stream(
     request: ChatRequest,
     *,
     deadline_seconds: float | None = None,
-) -> AsyncGenerator[ChatChunk, None]:
-    """Chunks as the upstream sends them. Closing the iterator closes the upstream request."""
+) -> AsyncGenerator[list[ChatChunk], None]:
+    """Chunks as the upstream sends them: those of one network read together, never an
+    empty list. Closing the iterator closes the upstream request."""
     call = await _prepared(
         client, adapter, target, adapter.build_chat_call(target, request, stream=True)
     )
@@ -97,12 +98,14 @@ async def open_stream(
             raise adapter.map_error(response.status_code, body, response.headers)
         try:
             async for data in response.aiter_raw():
-                for chunk in parser.feed(data):
-                    yield chunk
+                batch = parser.feed(data)
+                if batch:
+                    yield batch
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
-        for chunk in parser.close():
-            yield chunk
+        rest = parser.close()
+        if rest:
+            yield rest
     finally:
         await response.aclose()
 

@@ -194,11 +194,12 @@ class OpenAIApi:
 
     async def stream(self, request: Any, caller: Caller, completion_id: str, send: Send) -> None:
         encoder = ChunkEncoder(completion_id=completion_id, model=request.model)
-        chunks = gateway.astream(request, caller)
+        chunks = gateway.astream_batches(request, caller)
         started = False
         try:
-            async for chunk in chunks:
-                frame = encoder.frame(chunk)
+            async for batch in chunks:
+                # the chunks of one upstream read go out in one write
+                frame = b"".join([encoder.frame(chunk) for chunk in batch])
                 if not frame:
                     continue
                 if not started:
