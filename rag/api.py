@@ -66,6 +66,8 @@ def document_json(document: Document) -> dict[str, Any]:
         "stage": document.stage,
         "progress": document.progress,
         "error": document.error,
+        # the reason in the caller's language (Accept-Language, or the session's)
+        "error_text": document.failure_text if document.status == "failed" else "",
     }
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from pgvector.django import HnswIndex, VectorField
 
 from orgs.models import Department, Group, Organization, User
+from rag.failures import failure_text
 
 # The dimension the HNSW index covers. Vectors of another dimension are stored and
 # searched exactly (without the index) until a migration adds a partial index for it.
@@ -67,6 +68,8 @@ class Document(models.Model):
     stage = models.CharField(max_length=16, choices=Stage.choices, default="", blank=True)
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
+    # the failure's stable code (rag.errors, or a gateway error's), translated on pages
+    error_code = models.CharField(max_length=64, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,6 +90,11 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def failure_text(self) -> str:
+        """Why it failed, in the reader's language (``rag.failures``)."""
+        return failure_text(self.error_code, self.error)
 
 
 class DocumentGrant(models.Model):

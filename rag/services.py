@@ -295,6 +295,7 @@ def document_replace(
     document.stage = Document.Stage.NONE
     document.progress = 0
     document.error = ""
+    document.error_code = ""
     document.page_count = None
     document.file.save(name, ContentFile(data), save=False)
     document.save()
@@ -388,7 +389,12 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
         return None
     status = Document.Status
     _progress(
-        document_id, status=status.PROCESSING, stage=Document.Stage.PARSING, progress=5, error=""
+        document_id,
+        status=status.PROCESSING,
+        stage=Document.Stage.PARSING,
+        progress=5,
+        error="",
+        error_code="",
     )
     try:
         with document.file.open("rb") as handle:
@@ -437,7 +443,14 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
         message = getattr(error, "message", "") or str(error) or type(error).__name__
         with transaction.atomic():
             Chunk.objects.filter(document_id=document_id).delete()
-            _progress(document_id, status=status.FAILED, stage="", progress=0, error=message)
+            _progress(
+                document_id,
+                status=status.FAILED,
+                stage="",
+                progress=0,
+                error=message,
+                error_code=error.code,
+            )
         logger.info("document %s failed: %s", document_id, message)
     except Exception:
         with transaction.atomic():
@@ -448,6 +461,7 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
                 stage="",
                 progress=0,
                 error="Internal error while indexing the document.",
+                error_code="internal_error",
             )
         raise
     document.refresh_from_db()

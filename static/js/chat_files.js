@@ -50,7 +50,7 @@
     li.setAttribute("data-status", doc.status);
     li.querySelector(".file-name").textContent = doc.title;
     li.querySelector(".file-status").textContent =
-      label(doc.status) + (doc.status === "failed" && doc.error ? " · " + doc.error : "");
+      label(doc.status) + (doc.status === "failed" && doc.error ? " · " + (doc.error_text || doc.error) : "");
     var bar = li.querySelector("progress");
     bar.value = doc.progress || 0;
     bar.hidden = doc.status === "ready" || doc.status === "failed";

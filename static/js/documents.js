@@ -51,7 +51,7 @@
         // The first half of the bar is the upload, the second the ingestion.
         view.bar.value = 50 + Math.round((doc.progress || 0) / 2);
         view.status.textContent = label(doc.status) + (doc.stage ? " · " + doc.stage : "") +
-          (doc.error ? " · " + doc.error : "");
+          (doc.error ? " · " + (doc.error_text || doc.error) : "");
         if (doc.status === "ready" || doc.status === "failed") {
           view.bar.value = doc.status === "ready" ? 100 : view.bar.value;
           return;
