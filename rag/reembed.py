@@ -14,10 +14,9 @@ from django.db.models import Q, QuerySet
 from providers import gateway
 from providers.errors import GatewayError
 from providers.keys import Caller
-from providers.types import EmbeddingRequest
 from rag.errors import DocumentError
-from rag.models import EMBEDDING_DIM, Chunk, Document
-from rag.services import EMBED_BATCH, embedding_model_name
+from rag.models import Chunk, Document
+from rag.services import embedding_model_name, passages_embed
 
 
 def documents_to_reembed(model: str, *, everything: bool = False) -> QuerySet[Document]:
@@ -47,21 +46,7 @@ def document_reembed(
         .order_by("ordinal")
         .only("id", "text", "heading_path")
     )
-    vectors: list[list[float]] = []
-    for start in range(0, len(chunks), EMBED_BATCH):
-        batch = chunks[start : start + EMBED_BATCH]
-        response = gateway.embed(
-            EmbeddingRequest(
-                model=model,
-                inputs=[_passage_text(c) for c in batch],
-                dimensions=EMBEDDING_DIM,
-                input_type="passage",
-            ),
-            caller,
-        )
-        if len(response.vectors) != len(batch):
-            raise DocumentError("The embedding model returned the wrong number of vectors.")
-        vectors.extend(list(v) for v in response.vectors)
+    vectors = passages_embed([_passage_text(c) for c in chunks], model=model, caller=caller)
     with transaction.atomic():
         for chunk, vector in zip(chunks, vectors, strict=True):
             chunk.embedding = vector

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -375,6 +375,32 @@ def _embedding_text(chunk: TextChunk) -> str:
     return chunk.text
 
 
+def passages_embed(
+    texts: Sequence[str],
+    *,
+    model: str,
+    caller: Caller,
+    on_batch: Callable[[float], None] | None = None,
+) -> list[list[float]]:
+    """Passage vectors for ``texts`` through the gateway, ``EMBED_BATCH`` at a time;
+    ``on_batch`` gets the fraction done after each batch."""
+    vectors: list[list[float]] = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        batch = texts[start : start + EMBED_BATCH]
+        response = gateway.embed(
+            EmbeddingRequest(
+                model=model, inputs=list(batch), dimensions=EMBEDDING_DIM, input_type="passage"
+            ),
+            caller,
+        )
+        if len(response.vectors) != len(batch):
+            raise DocumentError("The embedding model returned the wrong number of vectors.")
+        vectors.extend(list(v) for v in response.vectors)
+        if on_batch is not None:
+            on_batch(len(vectors) / len(texts))
+    return vectors
+
+
 def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER) -> Document | None:
     """Parse, chunk, embed and index one stored document; safe to run again.
 
@@ -410,23 +436,12 @@ def document_ingest(document_id: int, *, caller: Caller = gateway.SYSTEM_CALLER)
             raise DocumentError("The document contains no text.")
         _progress(document_id, stage=Document.Stage.EMBEDDING, progress=40)
         model = embedding_model_name()
-        vectors: list[list[float]] = []
-        for start in range(0, len(chunks), EMBED_BATCH):
-            batch = chunks[start : start + EMBED_BATCH]
-            response = gateway.embed(
-                EmbeddingRequest(
-                    model=model,
-                    inputs=[_embedding_text(c) for c in batch],
-                    dimensions=EMBEDDING_DIM,
-                    input_type="passage",
-                ),
-                caller,
-            )
-            if len(response.vectors) != len(batch):
-                raise DocumentError("The embedding model returned the wrong number of vectors.")
-            vectors.extend(response.vectors)
-            done = len(vectors) / len(chunks)
-            _progress(document_id, progress=40 + int(done * 55))
+        vectors = passages_embed(
+            [_embedding_text(c) for c in chunks],
+            model=model,
+            caller=caller,
+            on_batch=lambda done: _progress(document_id, progress=40 + int(done * 55)),
+        )
         dim = len(vectors[0])
         with transaction.atomic():
             document_chunks_store(
