@@ -22,11 +22,16 @@ from typing import Any, Final
 import redis.asyncio as aioredis
 
 from chatapp.live import TEXT_KEY, TTL_SECONDS
+from providers.redis_clients import DRIVER_INFO
 
 logger = logging.getLogger(__name__)
 
 CHANNEL_PREFIX: Final = "chat:events:"
+# Stop requests for answers being generated, to every web process: the one generating
+# the answer stops it at its next chunk instead of polling for it.
+STOPS_CHANNEL: Final = "chat:stops"
 RECONNECT_SECONDS: Final = 1.0
+PUBLISH_TIMEOUT_SECONDS: Final = 5.0
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 # channel, data, (message id, text) for the live copy, resolved once sent
@@ -62,6 +67,30 @@ class ConversationHub:
         self._lock = asyncio.Lock()
         self._outbox: list[Outgoing] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._generating: set[int] = set()
+        self.stopped: set[int] = set()  # of the answers generated here
+
+    async def generation_begin(self, message_id: int) -> None:
+        """Follow stop requests for this answer (``stopped`` gets its id). Returns once
+        this loop is subscribed to them."""
+        self._generating.add(message_id)
+        async with self._lock:
+            confirmed = self._confirmed.get(STOPS_CHANNEL)
+            if confirmed is None:
+                pubsub = self._ensure_reader()
+                if STOPS_CHANNEL not in pubsub.channels:
+                    confirmed = asyncio.get_running_loop().create_future()
+                    self._confirmed[STOPS_CHANNEL] = confirmed
+                    await pubsub.subscribe(STOPS_CHANNEL)
+        if confirmed is not None:
+            await asyncio.wait_for(asyncio.shield(confirmed), timeout=10)
+
+    def generation_end(self, message_id: int) -> None:
+        self._generating.discard(message_id)
+        self.stopped.discard(message_id)
+
+    async def stop_broadcast(self, message_id: int) -> None:
+        await self._redis().publish(STOPS_CHANNEL, str(message_id))
 
     async def join(self, topic: str, deliver: Deliver) -> None:
         """From now on, ``deliver`` gets every event of ``topic``. Returns once Redis
@@ -92,7 +121,11 @@ class ConversationHub:
 
     def _redis(self) -> aioredis.Redis:
         if self._client is None:
-            self._client = aioredis.Redis.from_url(self._url, decode_responses=True)
+            # No timeout per command read (an asyncio timer each, three per event in a
+            # pipeline): publications have one per round trip, the subscriber none.
+            self._client = aioredis.Redis.from_url(
+                self._url, decode_responses=True, socket_timeout=None, driver_info=DRIVER_INFO
+            )
         return self._client
 
     def _ensure_reader(self) -> aioredis.client.PubSub:
@@ -109,7 +142,7 @@ class ConversationHub:
                 if pubsub is None or not pubsub.subscribed:
                     await asyncio.sleep(0.05)
                     continue
-                message = await pubsub.get_message(timeout=1.0)
+                message = await pubsub.get_message(timeout=None)  # blocks until one
                 if message is not None:
                     await self._route(message)
             except asyncio.CancelledError:
@@ -124,8 +157,11 @@ class ConversationHub:
             if self._pubsub is not None:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = self._redis().pubsub()
-            if self._sockets:
-                await self._pubsub.subscribe(*(channel_name(c) for c in self._sockets))
+            names = [channel_name(c) for c in self._sockets]
+            if self._generating:
+                names.append(STOPS_CHANNEL)
+            if names:
+                await self._pubsub.subscribe(*names)
 
     async def _route(self, message: dict[str, Any]) -> None:
         name = str(message.get("channel", ""))
@@ -134,7 +170,14 @@ class ConversationHub:
             if waiting is not None and not waiting.done():
                 waiting.set_result(None)
             return
-        if message["type"] != "message" or not name.startswith(CHANNEL_PREFIX):
+        if message["type"] != "message":
+            return
+        if name == STOPS_CHANNEL:
+            stopped = int(message["data"])
+            if stopped in self._generating:
+                self.stopped.add(stopped)
+            return
+        if not name.startswith(CHANNEL_PREFIX):
             return
         sockets = self._sockets.get(name.removeprefix(CHANNEL_PREFIX))
         if not sockets:
@@ -151,7 +194,13 @@ class ConversationHub:
     ) -> None:
         """Send ``event`` to every socket on ``topic``; with ``live`` (message id,
         text), append the text to that answer's live copy first, in the same round
-        trip. Returns once Redis has it.
+        trip. Returns once Redis has it."""
+        await self.enqueue(topic, event, live=live)
+
+    def enqueue(
+        self, topic: str, event: dict[str, Any], *, live: tuple[int, str] | None = None
+    ) -> asyncio.Future[None]:
+        """``publish`` without waiting: the future resolves once Redis has it.
 
         Publications wait in one queue per event loop and go out together, one
         pipeline per round trip: under load, many streams share each round trip; an
@@ -161,13 +210,16 @@ class ConversationHub:
         self._outbox.append((channel_name(topic), event_data(event), live, sent))
         if self._flusher is None or self._flusher.done():
             self._flusher = loop.create_task(self._flush())
-        await sent
+        return sent
 
     async def _flush(self) -> None:
         while self._outbox:
             batch, self._outbox = self._outbox, []
             try:
-                async with self._redis().pipeline(transaction=False) as pipe:
+                async with (
+                    asyncio.timeout(PUBLISH_TIMEOUT_SECONDS),
+                    self._redis().pipeline(transaction=False) as pipe,
+                ):
                     for name, data, live, _ in batch:
                         if live is not None:
                             key = TEXT_KEY.format(live[0])

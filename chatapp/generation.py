@@ -2,7 +2,7 @@
 
 Runs as a task of the web process, independent of any socket: a dropped
 connection loses nothing, every tab on the conversation sees the same stream,
-and any of them can stop it (noticed within ``STOP_CHECK_SECONDS``). Text goes
+and any of them can stop it (a broadcast, noticed at the next chunk). Text goes
 to the clients as it arrives (batched every ``RELAY_SECONDS``, through
 ``chatapp.fanout``, which also keeps the live copy in Redis for late joiners), and
 to the database through the loop's batched writer (``chatapp.textwriter``); the
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -28,49 +27,81 @@ from providers import gateway
 from providers.errors import GatewayError, ProviderError
 
 if TYPE_CHECKING:
+    from chatapp.fanout import ConversationHub
     from providers.keys import Caller
     from providers.types import ChatRequest, Usage
 
 logger = logging.getLogger(__name__)
 RELAY_SECONDS = 0.05
-STOP_CHECK_SECONDS = 0.5
+STOP_CHECK_SECONDS = 5.0  # stops arrive by broadcast (chatapp.fanout); this is the fallback
 HEARTBEAT_SECONDS = 30.0  # even when the model is silent (see chatapp.tasks.STALE_SECONDS)
 
 
-@dataclass
-class Progress:
-    sent: int = 0  # characters relayed (code points)
-    pending_relay: str = ""
-    last_relay: float = 0.0
+class Relay:
+    """The answer's text to the clients: at once when the last batch left at least
+    ``RELAY_SECONDS`` ago, else when that time comes (never held until the next
+    chunk, which may be a while)."""
+
+    def __init__(self, hub: ConversationHub, topic: str, message_id: int) -> None:
+        self._hub, self._topic, self._message_id = hub, topic, message_id
+        self._loop = asyncio.get_running_loop()
+        self.sent = 0  # characters relayed (code points)
+        self._pending = ""
+        self._last = -RELAY_SECONDS
+        self._timer: asyncio.TimerHandle | None = None
+
+    async def add(self, text: str) -> None:
+        self._pending += text
+        due = self._last + RELAY_SECONDS
+        if self._loop.time() >= due:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = self._loop.call_at(due, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._timer = None
+        sent = self._send()
+        if sent is not None:  # a failure shows at the next chunk's or the final flush
+            sent.add_done_callback(lambda f: f.cancelled() or f.exception())
+
+    async def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        sent = self._send()
+        if sent is not None:
+            await sent
+
+    def _send(self) -> asyncio.Future[None] | None:
+        if not self._pending:
+            return None
+        text, self._pending = self._pending, ""
+        event = {
+            "type": "message.delta",
+            "message_id": self._message_id,
+            "offset": self.sent,
+            "text": text,
+        }
+        self.sent += len(text)
+        self._last = self._loop.time()
+        return self._hub.enqueue(self._topic, event, live=(self._message_id, text))
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 async def generate_answer(
     *, conversation_id: int, message_id: int, request: ChatRequest, caller: Caller
 ) -> None:
-    progress = Progress(last_relay=time.monotonic())
     runtime = get_chat_runtime()
     hub, topic, writer = runtime.hub(), conversation_topic(conversation_id), runtime.text_writer()
+    relay = Relay(hub, topic, message_id)
     started = time.monotonic()
     first_token: float | None = None
     usage: Usage | None = None
     status, error_code, error_text = Message.Status.COMPLETE, "", ""
-
-    async def relay(force: bool = False) -> None:
-        now = time.monotonic()
-        if progress.pending_relay and (force or now - progress.last_relay >= RELAY_SECONDS):
-            text, progress.pending_relay = progress.pending_relay, ""
-            await hub.publish(
-                topic,
-                {
-                    "type": "message.delta",
-                    "message_id": message_id,
-                    "offset": progress.sent,
-                    "text": text,
-                },
-                live=(message_id, text),
-            )
-            progress.sent += len(text)
-            progress.last_relay = now
 
     async def heartbeat() -> None:
         # Proves this process is alive while the model is silent (chatapp.tasks sweeps
@@ -79,20 +110,24 @@ async def generate_answer(
             await asyncio.sleep(HEARTBEAT_SECONDS)
             writer.append(message_id, "")
 
+    await hub.generation_begin(message_id)  # already, when started by chatapp.turns
     beating = asyncio.ensure_future(heartbeat())
-    last_stop_check = 0.0
+    last_stop_check = time.monotonic()
     chunks = gateway.astream(request, caller)
     try:
         async for chunk in chunks:
             if chunk.delta:
                 first_token = first_token or time.monotonic()
-                progress.pending_relay += chunk.delta
                 writer.append(message_id, chunk.delta)
+                await relay.add(chunk.delta)
             if chunk.usage is not None:
                 usage = chunk.usage
-            await relay()
+            if message_id in hub.stopped:
+                status = Message.Status.STOPPED
+                break
             now = time.monotonic()
             if now - last_stop_check >= STOP_CHECK_SECONDS:
+                # Also the stored request, for one broadcast while this loop resubscribed.
                 last_stop_check = now
                 if await stop_requested(message_id):
                     status = Message.Status.STOPPED
@@ -105,8 +140,10 @@ async def generate_answer(
         logger.info("generation %s failed: %s", message_id, exc.message)
     finally:
         beating.cancel()
+        relay.cancel()
+        hub.generation_end(message_id)
         await chunks.aclose()
-    await relay(force=True)
+    await relay.flush()
     cost = Decimal(0)
     if usage is not None:
         cost = await db_call(gateway.chat_cost)(request.model, usage)
@@ -128,7 +165,7 @@ async def generate_answer(
             "type": "message.done",
             "message_id": message_id,
             "status": message.status,
-            "length": progress.sent,
+            "length": relay.sent,
             "error_code": error_code,
             "error_text": message.error_text,
             "prompt_tokens": message.prompt_tokens,

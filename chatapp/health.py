@@ -11,6 +11,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.utils import Error as DatabaseError
 
+from providers.redis_clients import sync_redis
+
 WORKER_HEARTBEAT_KEY = "health:worker-heartbeat"
 WORKER_STALE_AFTER_SECONDS = 120
 
@@ -57,9 +59,7 @@ def check_database() -> str:
 
 def check_redis() -> str:
     timeout = settings.HEALTHCHECK_TIMEOUT
-    client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout
-    )
+    client = sync_redis(socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         client.ping()
     except (redis.RedisError, OSError):

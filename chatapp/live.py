@@ -22,7 +22,10 @@ async def live_text(message_id: int) -> str | None:
 
 
 async def stop_request(message_id: int) -> None:
-    await get_chat_runtime().redis().set(STOP_KEY.format(message_id), "1", ex=TTL_SECONDS)
+    """Stored, then broadcast to the process generating the answer."""
+    runtime = get_chat_runtime()
+    await runtime.redis().set(STOP_KEY.format(message_id), "1", ex=TTL_SECONDS)
+    await runtime.hub().stop_broadcast(message_id)
 
 
 async def stop_requested(message_id: int) -> bool:

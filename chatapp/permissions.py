@@ -36,9 +36,15 @@ def access_message(conversation: Conversation, message_id: int | str | None) -> 
 
 
 def conversation_for_socket(user: User, conversation_id: int | str) -> Conversation:
-    """For a long-lived socket: re-read the user first, so a deactivation or a removal
-    of access takes effect on the very next event."""
-    user.refresh_from_db(fields=["is_active"])
-    if not user.is_active:
-        raise AccessDenied("deactivated")
-    return access_conversation(user, conversation_id)
+    """For a long-lived socket: the user's state is read with the conversation (one
+    query), so a deactivation or a removal of access takes effect on the very next
+    event."""
+    try:
+        return Conversation.objects.get(
+            pk=int(conversation_id),
+            user_id=user.pk,
+            user__is_active=True,
+            deleted_at__isnull=True,
+        )
+    except (Conversation.DoesNotExist, ValueError, TypeError):
+        raise AccessDenied("No such conversation") from None

@@ -17,6 +17,8 @@ from django.apps import apps
 from django.conf import settings
 from redis import Redis as SyncRedis
 
+from providers.redis_clients import async_redis, sync_redis
+
 if TYPE_CHECKING:
     from collections.abc import Coroutine
     from typing import Any
@@ -44,14 +46,14 @@ class ChatRuntime:
         loop = asyncio.get_running_loop()
         client = self._redis.get(loop)
         if client is None:
-            client = aioredis.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+            client = async_redis(decode_responses=True)
             self._redis[loop] = client
         return client
 
     def sync_redis(self) -> SyncRedis:
         """A client for sync code (thread-safe: its pool hands each thread a connection)."""
         if self._sync_redis is None:
-            self._sync_redis = SyncRedis.from_url(settings.REDIS_URL, decode_responses=True)
+            self._sync_redis = sync_redis(decode_responses=True)
         return self._sync_redis
 
     def hub(self) -> ConversationHub:

@@ -80,7 +80,6 @@ def turn_prepare(
     )
     if passages:
         citations_store(assistant, passages)
-    conversation.refresh_from_db()
     request = prompt_for(conversation, message_path(conversation)[:-1], passages)
     return TurnStart(user_message, assistant, request, caller_for_user(user), conversation.title)
 
@@ -112,6 +111,9 @@ async def turn_start(
         worker=runtime.worker_id,
         passages=passages,
     )
+    # Following its stop requests before anyone learns the answer's id: a stop cannot
+    # be missed, so the generation need not read the stored request first.
+    await runtime.hub().generation_begin(start.assistant_message.pk)
     runtime.spawn(
         generate_answer(
             conversation_id=conversation.pk,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any, Literal, TypedDict
 
-import redis
-from django.conf import settings
 from django.db import transaction
+
+from providers.redis_clients import sync_redis
 
 CHANNEL = "gateway:events"
 
@@ -54,7 +54,7 @@ GatewayEvent = (
 
 
 def publish_now(event: GatewayEvent) -> None:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_redis(socket_timeout=2, socket_connect_timeout=2)
     try:
         client.publish(CHANNEL, json.dumps(event))
     finally:

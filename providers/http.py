@@ -31,9 +31,10 @@ def build_async_client() -> httpx.AsyncClient:
             pool=10.0,
         ),
         # Idle connections at least as many as concurrent calls: below that, httpcore's
-        # pool churns connections and its bookkeeping dominates under load.
+        # pool churns connections and its bookkeeping dominates under load. (A process
+        # has several of these clients, see GatewayRuntime.client.)
         limits=httpx.Limits(
-            max_connections=512, max_keepalive_connections=256, keepalive_expiry=60.0
+            max_connections=256, max_keepalive_connections=64, keepalive_expiry=60.0
         ),
         follow_redirects=False,  # a base URL is set by platform admins; never follow elsewhere
         trust_env=False,

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import redis
-from django.conf import settings
 
 from providers.errors import ContextWindowExceeded, GatewayError, ModelNotFound, ProviderError
 from providers.events import publish_now
+from providers.redis_clients import sync_redis
 from providers.runtime import COOLDOWN_KEY, COOLDOWN_LOG_KEY, COOLDOWN_LOG_SECONDS, FAILS_KEY
 from providers.tokens import fits
 
@@ -138,7 +138,7 @@ def note_failure(
     Returns True when a cooldown started. Never for a group's only deployment."""
     if group_size <= 1:
         return False
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    client = sync_redis(socket_timeout=1, socket_connect_timeout=1)
     try:
         key = FAILS_KEY.format(entry.deployment_id)
         with client.pipeline() as pipe:

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import redis
-from django.conf import settings
 from django.utils import timezone
 
+from providers.redis_clients import sync_redis
 from providers.runtime import COOLDOWN_KEY, COOLDOWN_LOG_KEY, FAILS_KEY
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def cooldown_states(
     ids = list(deployment_ids)
     if not ids:
         return {}
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = sync_redis(socket_timeout=2, socket_connect_timeout=2)
     try:
         with client.pipeline(transaction=False) as pipe:
             for deployment_id in ids:

@@ -119,7 +119,9 @@ def test_a_second_tab_resumes_without_gaps_or_doubles(
 def test_stop_ends_the_answer_and_keeps_what_was_said(
     conversation: Conversation, personas: Personas, fake_upstream: FakeUpstream
 ) -> None:
-    fake_upstream.inject(Fault(chunk_delay=0.1))
+    # The stop is broadcast to the generating process, which ends the answer at its next
+    # chunk (the stored request is only re-read every few seconds, as a fallback).
+    fake_upstream.inject(Fault(chunk_delay=0.2))
 
     async def scenario() -> dict[str, Any]:
         comm = communicator(personas.member, conversation.pk)
@@ -142,7 +144,7 @@ def test_stop_ends_the_answer_and_keeps_what_was_said(
     answer = Message.objects.get(pk=done["message_id"])
     assert answer.status == "stopped"
     assert answer.content.startswith("Echo:")
-    assert len(answer.content) < len("Echo: " + " ".join(["word"] * 50))
+    assert answer.content.count("word") <= 4
 
 
 def test_regenerate_makes_a_sibling(conversation: Conversation, personas: Personas) -> None:
