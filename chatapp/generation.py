@@ -37,6 +37,11 @@ STOP_CHECK_SECONDS = 5.0  # stops arrive by broadcast (chatapp.fanout); this is 
 HEARTBEAT_SECONDS = 30.0  # even when the model is silent (see chatapp.tasks.STALE_SECONDS)
 
 
+def _retrieved(sent: asyncio.Future[None]) -> None:
+    if not sent.cancelled():
+        sent.exception()
+
+
 class Relay:
     """The answer's text to the clients: at once when the last batch left at least
     ``RELAY_SECONDS`` ago, else when that time comes (never held until the next
@@ -49,6 +54,7 @@ class Relay:
         self._pending = ""
         self._last = -RELAY_SECONDS
         self._timer: asyncio.TimerHandle | None = None
+        self._released: asyncio.Future[None] | None = None
 
     async def add(self, text: str) -> None:
         self._pending += text
@@ -62,15 +68,23 @@ class Relay:
         self._timer = None
         sent = self._send()
         if sent is not None:  # a failure shows at the next chunk's or the final flush
-            sent.add_done_callback(lambda f: f.cancelled() or f.exception())
+            sent.add_done_callback(_retrieved)
 
     async def flush(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        """Send what is held, and wait until Redis has everything sent."""
+        self.release()
+        released, self._released = self._released, None
+        if released is not None:
+            await released
+
+    def release(self) -> None:
+        """Send what is held now, without waiting: the stream has ended, and closing
+        it (the gateway's bookkeeping) must not hold back the answer's last words."""
+        self.cancel()
         sent = self._send()
         if sent is not None:
-            await sent
+            sent.add_done_callback(_retrieved)  # and awaited by flush, if it comes to that
+            self._released = sent
 
     def _send(self) -> asyncio.Future[None] | None:
         if not self._pending:
@@ -140,7 +154,7 @@ async def generate_answer(
         logger.info("generation %s failed: %s", message_id, exc.message)
     finally:
         beating.cancel()
-        relay.cancel()
+        relay.release()
         hub.generation_end(message_id)
         await chunks.aclose()
     await relay.flush()

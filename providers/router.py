@@ -86,7 +86,7 @@ def order_deployments(
     runtime: GatewayRuntime,
     rng: random.Random | None = None,
 ) -> list[DeploymentEntry]:
-    rng = rng or random.Random()  # noqa: S311 - load spreading, not security
+    rng = rng or runtime.rng
     usable = [e for e in entries if e.target is not None]
     if len(usable) > 1:
         resting = [e for e in usable if runtime.cooling(e.deployment_id)]
@@ -123,7 +123,7 @@ def _by_usage(
 def backoff_seconds(attempt: int, error: ProviderError, rng: random.Random | None = None) -> float:
     if error.retry_after is not None:
         return min(error.retry_after, MAX_BACKOFF_SECONDS)
-    jitter: float = (rng or random.Random()).uniform(0.8, 1.2)  # noqa: S311
+    jitter: float = (rng or random).uniform(0.8, 1.2)
     return float(min(BASE_BACKOFF_SECONDS * (2**attempt) * jitter, MAX_BACKOFF_SECONDS))
 
 

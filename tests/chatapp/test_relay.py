@@ -62,3 +62,18 @@ def test_a_final_flush_sends_what_is_held_and_cancels_the_timer() -> None:
 
     hub = run(scenario())
     assert [e["text"] for _, e, _ in hub.sent] == ["a", "b"]
+
+
+def test_text_held_when_the_stream_ends_leaves_before_the_stream_is_closed() -> None:
+    async def scenario() -> RecordingHub:
+        hub = RecordingHub()
+        relay = Relay(hub, "conversation:1", 7)  # type: ignore[arg-type]
+        await relay.add("마지막")
+        await relay.add(" 말")  # held by the pace
+        relay.release()  # the stream ended: closing it may take a while
+        assert [e["text"] for _, e, _ in hub.sent] == ["마지막", " 말"]
+        await relay.flush()
+        return hub
+
+    hub = run(scenario())
+    assert len(hub.sent) == 2

@@ -1,0 +1,35 @@
+"""The web server imports at start what its first requests would import on the event
+loop, and freezes it out of the collector's sight (chatapp.warmup, chatapp.asgi)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from providers.adapters import ADAPTER_PATHS
+
+CENSUS = """
+import gc, json, sys
+import chatapp.asgi
+print(json.dumps({"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def test_the_server_process_starts_with_the_lazy_imports_done_and_frozen() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CENSUS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "chatapp.settings"},
+        check=True,
+    )
+    census = json.loads(done.stdout.strip().splitlines()[-1])
+    modules = set(census["modules"])
+    for name in ("anyio._backends._asyncio", "httpcore", "h11", "psycopg_pool"):
+        assert name in modules
+    for path in ADAPTER_PATHS.values():
+        assert path.rpartition(".")[0] in modules
+    assert census["frozen"] > 10_000
