@@ -1,7 +1,7 @@
 """What the web server's first requests would otherwise import on its event loop.
 
-In a fresh process the first chat turns imported httpx's connection layer (httpcore,
-h11, anyio's asyncio backend), the connection pool and the provider adapters while
+In a fresh process the first chat turns imported the provider connection layer,
+the database connection pool and the provider adapters while
 every other stream waited: stalls of 0.2 to 0.3 s each, measured under
 ``bench.chat_ws``. ``chatapp.asgi`` does it at start, before freezing the collector.
 """
@@ -15,9 +15,7 @@ from providers.adapters import ADAPTER_PATHS, get_adapter
 from providers.http import tls_context
 
 MODULES: Final = (
-    "anyio._backends._asyncio",
-    "httpcore",
-    "h11",
+    "aiohttp",
     "psycopg_pool",
     "chatapp.textwriter",
     "django.contrib.sessions.serializers",

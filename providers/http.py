@@ -12,6 +12,8 @@ from functools import cache
 import httpx
 from django.conf import settings
 
+from providers.aiohttp_transport import AiohttpTransport
+
 
 @cache
 def tls_context() -> ssl.SSLContext:
@@ -22,19 +24,14 @@ def tls_context() -> ssl.SSLContext:
 
 
 def build_async_client() -> httpx.AsyncClient:
+    """httpx's client on aiohttp's connections (see providers.aiohttp_transport)."""
     return httpx.AsyncClient(
-        verify=tls_context(),
+        transport=AiohttpTransport(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
         timeout=httpx.Timeout(
             connect=float(settings.PROVIDER_CONNECT_TIMEOUT),
             read=float(settings.PROVIDER_REQUEST_TIMEOUT),
             write=30.0,
             pool=10.0,
-        ),
-        # Idle connections at least as many as concurrent calls: below that, httpcore's
-        # pool churns connections and its bookkeeping dominates under load. (A process
-        # has several of these clients, see GatewayRuntime.client.)
-        limits=httpx.Limits(
-            max_connections=256, max_keepalive_connections=64, keepalive_expiry=60.0
         ),
         follow_redirects=False,  # a base URL is set by platform admins; never follow elsewhere
         trust_env=False,

@@ -88,15 +88,11 @@ class RoutingStats:
         )
 
 
-CLIENT_POOLS = 8
-
-
 class GatewayRuntime:
     def __init__(self) -> None:
-        self._clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, list[httpx.AsyncClient]
-        ] = weakref.WeakKeyDictionary()
-        self._next_client = 0
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
         self._listeners: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Task[None]
         ] = weakref.WeakKeyDictionary()
@@ -118,18 +114,12 @@ class GatewayRuntime:
 
     # --- HTTP -------------------------------------------------------------------
     def client(self) -> httpx.AsyncClient:
-        """A pooled client of the running event loop (httpx pools are loop-bound), in
-        turn: each call of httpcore's pool looks at all its connections, idle ones
-        against all the others again, so one pool holding the connections of a hundred
-        streams spent more CPU on that than on the streams' bytes (bench.chat_ws)."""
+        """The pooled client of the running event loop (connection pools are loop-bound)."""
         loop = asyncio.get_running_loop()
-        clients = self._clients.get(loop)
-        if clients is None:
-            clients = self._clients[loop] = [build_async_client() for _ in range(CLIENT_POOLS)]
-        self._next_client = (self._next_client + 1) % CLIENT_POOLS
-        client = clients[self._next_client]
-        if client.is_closed:
-            client = clients[self._next_client] = build_async_client()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = build_async_client()
+            self._clients[loop] = client
         return client
 
     def redis(self) -> aioredis.Redis:

@@ -177,7 +177,7 @@ async def stream_reply(
     for index, event in enumerate(deltas):
         dropped_at = fault.drop_after_chunks if fault is not None else None
         if dropped_at is not None and index >= dropped_at:
-            upstream.drop_connection(request)
+            await upstream.drop_connection(request)
             return response
         if fault is not None and fault.chunk_delay:
             await asyncio.sleep(fault.chunk_delay)

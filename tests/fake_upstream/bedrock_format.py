@@ -302,7 +302,7 @@ def add_routes(app: web.Application, upstream: FakeUpstream) -> None:
         delay = fault.chunk_delay if fault is not None else 0.0
         for index, message in enumerate(pieces):
             if drop_at is not None and index >= drop_at:
-                upstream.drop_connection(request)
+                await upstream.drop_connection(request)
                 return response
             if delay:
                 await asyncio.sleep(delay)

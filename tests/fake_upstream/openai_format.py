@@ -142,7 +142,7 @@ def add_routes(app: web.Application, upstream: FakeUpstream) -> None:
                 and fault.drop_after_chunks is not None
                 and index >= fault.drop_after_chunks
             ):
-                upstream.drop_connection(request)
+                await upstream.drop_connection(request)
                 return response
             if fault is not None and fault.chunk_delay:
                 await asyncio.sleep(fault.chunk_delay)

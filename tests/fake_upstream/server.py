@@ -167,7 +167,12 @@ class FakeUpstream:
         )
 
     @staticmethod
-    def drop_connection(request: web.Request) -> None:
+    async def drop_connection(request: web.Request) -> None:
+        """Break the connection once what was written has had time to be read: the
+        case under test is a client that got the first chunks. (Closed at once, the
+        break can overtake bytes still in the client's buffer, which a client may then
+        drop.)"""
+        await asyncio.sleep(0.05)
         if request.transport is not None:
             request.transport.close()
 

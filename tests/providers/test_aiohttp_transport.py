@@ -1,0 +1,105 @@
+"""Provider calls over aiohttp's connections (providers.aiohttp_transport): the bytes
+on the wire are the ones httpx built, and failures are httpx's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from chatapp.devstack.processes import free_port
+from providers.http import build_async_client
+from tests.aio import run
+
+
+@asynccontextmanager
+async def upstream(seen: dict[str, Any]) -> AsyncIterator[str]:
+    async def signed(request: web.Request) -> web.Response:
+        seen["path"] = request.raw_path
+        seen["headers"] = [(k.decode(), v.decode()) for k, v in request.raw_headers]
+        seen["body"] = await request.read()
+        return web.Response(
+            body=gzip.compress("안녕".encode()), headers={"Content-Encoding": "gzip"}
+        )
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.Response(text="late")
+
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        try:
+            for _ in range(200):
+                await response.write(b"data: {}\n\n")
+                await asyncio.sleep(0.01)
+        except ConnectionError:
+            seen["reader_left"] = True
+        return response
+
+    app = web.Application()
+    app.router.add_post("/model/{model}/converse", signed)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/endless", endless)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+def test_the_request_goes_out_as_httpx_built_it_and_the_answer_is_decoded() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> httpx.Response:
+        async with upstream(seen) as origin, build_async_client() as client:
+            return await client.post(
+                f"{origin}/model/anthropic.claude-v1%3A0/converse",
+                headers={"X-Amz-Date": "20261128T000000Z", "Content-Type": "application/json"},
+                content=b'{"q": 1}',
+            )
+
+    response = run(scenario())
+    assert response.status_code == 200
+    assert response.text == "안녕"  # gzip, decoded by httpx
+    # the signed path is not re-encoded, header names keep their case
+    assert seen["path"] == "/model/anthropic.claude-v1%3A0/converse"
+    assert ("X-Amz-Date", "20261128T000000Z") in seen["headers"]
+    assert seen["body"] == b'{"q": 1}'
+
+
+def test_a_silent_upstream_is_a_read_timeout_and_a_closed_port_a_connect_error() -> None:
+    async def scenario() -> None:
+        async with upstream({}) as origin, build_async_client() as client:
+            with pytest.raises(httpx.ReadTimeout):
+                await client.get(f"{origin}/slow", timeout=httpx.Timeout(0.2))
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"http://127.0.0.1:{free_port()}/")
+
+    run(scenario())
+
+
+def test_leaving_a_stream_early_closes_its_connection() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with upstream(seen) as origin, build_async_client() as client:
+            async with client.stream("GET", f"{origin}/endless") as response:
+                async for _ in response.aiter_raw():
+                    break
+            for _ in range(100):
+                if seen.get("reader_left"):
+                    return
+                await asyncio.sleep(0.02)
+
+    run(scenario())
+    assert seen.get("reader_left") is True
