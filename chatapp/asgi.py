@@ -22,12 +22,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatapp import daphne_tuning  # noqa: E402
 from chatapp.routing import websocket_urlpatterns  # noqa: E402
 from chatapp.warmup import warm_up  # noqa: E402
 from providers.api.app import OpenAIApi  # noqa: E402
 from providers.runtime import get_runtime  # noqa: E402
 
 openai_api = OpenAIApi()
+daphne_tuning.install()
 warm_up()
 # Everything loaded so far lives as long as the process: out of the collector's sight,
 # a full collection scans what requests create, not all of Django. Measured under

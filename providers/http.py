@@ -23,9 +23,31 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
 
 
+class _NoCookies(httpx.Cookies):
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class ProviderClient(httpx.AsyncClient):
+    """Keeps no cookies: an upstream's cookie from one caller's request must never ride
+    along with another's (and reading every response for them cost 5 % of the
+    gateway's CPU per request)."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        jar = self.__dict__.get("_no_cookies")
+        if jar is None:
+            jar = self.__dict__["_no_cookies"] = _NoCookies()
+        return jar
+
+    @cookies.setter
+    def cookies(self, value: object) -> None:
+        return None
+
+
 def build_async_client() -> httpx.AsyncClient:
     """httpx's client on aiohttp's connections (see providers.aiohttp_transport)."""
-    return httpx.AsyncClient(
+    return ProviderClient(
         transport=AiohttpTransport(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
         timeout=httpx.Timeout(
             connect=float(settings.PROVIDER_CONNECT_TIMEOUT),

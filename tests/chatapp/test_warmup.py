@@ -1,5 +1,6 @@
 """The web server imports at start what its first requests would import on the event
-loop, and freezes it out of the collector's sight (chatapp.warmup, chatapp.asgi)."""
+loop, and freezes it out of the collector's sight (chatapp.warmup, chatapp.asgi);
+daphne's requests leave body parsing to Django (chatapp.daphne_tuning)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,24 @@ from providers.adapters import ADAPTER_PATHS
 
 CENSUS = """
 import gc, json, sys
+import daphne.server  # as daphne does, before the application
 import chatapp.asgi
-print(json.dumps({"modules": sorted(sys.modules), "frozen": gc.get_freeze_count()}))
+from types import SimpleNamespace
+from daphne.http_protocol import HTTPFactory
+from twisted.internet.address import IPv4Address
+# a request as daphne's connections build them, on a stand-in for the connection
+address = IPv4Address("TCP", "127.0.0.1", 1)
+server = SimpleNamespace(protocol_connected=lambda request: None)
+connection = SimpleNamespace(
+    transport=None, getPeer=lambda: address, getHost=lambda: address,
+    factory=SimpleNamespace(server=server),
+)
+request = HTTPFactory(server=None).buildProtocol(None).requestFactory(connection, False)
+print(json.dumps({
+    "modules": sorted(sys.modules),
+    "frozen": gc.get_freeze_count(),
+    "form_parsing": request._parsePOSTFormSubmission,
+}))
 """
 
 
@@ -33,3 +50,4 @@ def test_the_server_process_starts_with_the_lazy_imports_done_and_frozen() -> No
     for path in ADAPTER_PATHS.values():
         assert path.rpartition(".")[0] in modules
     assert census["frozen"] > 10_000
+    assert census["form_parsing"] is False

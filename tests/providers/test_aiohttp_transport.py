@@ -1,5 +1,5 @@
-"""Provider calls over aiohttp's connections (providers.aiohttp_transport): the bytes
-on the wire are the ones httpx built, and failures are httpx's errors."""
+"""The provider client (providers.http): over aiohttp's connections, the bytes on the
+wire are the ones httpx built and failures are httpx's errors; it keeps no cookies."""
 
 from __future__ import annotations
 
@@ -43,7 +43,14 @@ async def upstream(seen: dict[str, Any]) -> AsyncIterator[str]:
             seen["reader_left"] = True
         return response
 
+    async def cookie_jar(request: web.Request) -> web.Response:
+        seen.setdefault("cookies", []).append(request.headers.get("Cookie"))
+        response = web.Response(text="ok")
+        response.set_cookie("upstream_session", "caller-a")
+        return response
+
     app = web.Application()
+    app.router.add_get("/cookie", cookie_jar)
     app.router.add_post("/model/{model}/converse", signed)
     app.router.add_get("/slow", slow)
     app.router.add_get("/endless", endless)
@@ -103,3 +110,16 @@ def test_leaving_a_stream_early_closes_its_connection() -> None:
 
     run(scenario())
     assert seen.get("reader_left") is True
+
+
+def test_an_upstream_cookie_never_rides_along_with_a_later_call() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with upstream(seen) as origin, build_async_client() as client:
+            first = await client.get(f"{origin}/cookie")
+            assert "upstream_session" in first.headers["Set-Cookie"]
+            await client.get(f"{origin}/cookie")
+
+    run(scenario())
+    assert seen["cookies"] == [None, None]
