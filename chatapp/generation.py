@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chatapp.dbthread import db_call
 from chatapp.fanout import conversation_topic
@@ -106,6 +106,14 @@ class Relay:
             self._timer = None
 
 
+def answer_finish(
+    message_id: int, *, model_name: str, usage: Usage | None, **outcome: Any
+) -> Message:
+    """Price the answer and store its outcome, in one trip to a database thread."""
+    cost = gateway.chat_cost(model_name, usage) if usage is not None else Decimal(0)
+    return assistant_message_finish(message_id, usage=usage, cost_usd=cost, **outcome)
+
+
 async def generate_answer(
     *, conversation_id: int, message_id: int, request: ChatRequest, caller: Caller
 ) -> None:
@@ -158,16 +166,13 @@ async def generate_answer(
         hub.generation_end(message_id)
         await chunks.aclose()
     await relay.flush()
-    cost = Decimal(0)
-    if usage is not None:
-        cost = await db_call(gateway.chat_cost)(request.model, usage)
     tail = await writer.settle(message_id)
-    message = await db_call(assistant_message_finish)(
+    message = await db_call(answer_finish)(
         message_id,
+        model_name=request.model,
         status=status,
         tail=tail,
         usage=usage,
-        cost_usd=cost,
         ttft_ms=(first_token - started) * 1000 if first_token else None,
         latency_ms=(time.monotonic() - started) * 1000,
         error_code=error_code,
