@@ -95,7 +95,9 @@ def title_from_text(text: str) -> str:
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
-@transaction.atomic
+# Inside a turn's transaction no savepoint of its own (two round trips each): a failure
+# rolls the whole turn back anyway.
+@transaction.atomic(savepoint=False)
 def user_message_add(conversation: Conversation, *, text: str, parent: Message | None) -> Message:
     """A user turn under ``parent`` (None: the first turn). Editing a message is adding
     a sibling: same parent, new text. The new turn becomes the branch on screen."""
@@ -111,7 +113,7 @@ def user_message_add(conversation: Conversation, *, text: str, parent: Message |
     return message
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def assistant_message_start(
     conversation: Conversation, *, parent: Message, model_name: str, worker: str
 ) -> Message:
@@ -175,7 +177,7 @@ def assistant_message_finish(
         return message
     if tail:
         assistant_text_append(message_id, tail)
-        message.refresh_from_db(fields=["content"])
+        message.content += tail  # the row is locked: what is stored now, without reading it
     message.status = status
     message.completed_at = timezone.now()
     message.ttft_ms, message.latency_ms, message.error_code = ttft_ms, latency_ms, error_code
