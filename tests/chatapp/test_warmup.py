@@ -26,7 +26,9 @@ connection = SimpleNamespace(
     factory=SimpleNamespace(server=server),
 )
 request = HTTPFactory(server=None).buildProtocol(None).requestFactory(connection, False)
+from autobahn.websocket import protocol as websocket_protocol
 print(json.dumps({
+    "plain_frame_logs": websocket_protocol.hlval(7) == 7,
     "modules": sorted(sys.modules),
     "frozen": gc.get_freeze_count(),
     "form_parsing": request._parsePOSTFormSubmission,
@@ -51,3 +53,4 @@ def test_the_server_process_starts_with_the_lazy_imports_done_and_frozen() -> No
         assert path.rpartition(".")[0] in modules
     assert census["frozen"] > 10_000
     assert census["form_parsing"] is False
+    assert census["plain_frame_logs"] is True
