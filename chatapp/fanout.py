@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ CHANNEL_PREFIX: Final = "chat:events:"
 STOPS_CHANNEL: Final = "chat:stops"
 RECONNECT_SECONDS: Final = 1.0
 PUBLISH_TIMEOUT_SECONDS: Final = 5.0
+LIVE_TTL_REFRESH_SECONDS: Final = 60.0
 
 Deliver = Callable[[dict[str, Any]], Awaitable[None]]
 # channel, data, (message id, text) for the live copy, resolved once sent
@@ -69,6 +71,7 @@ class ConversationHub:
         self._flusher: asyncio.Task[None] | None = None
         self._generating: set[int] = set()
         self.stopped: set[int] = set()  # of the answers generated here
+        self._live_ttl_at: dict[int, float] = {}  # answer → when its live copy's TTL was set
 
     async def generation_begin(self, message_id: int) -> None:
         """Follow stop requests for this answer (``stopped`` gets its id). Returns once
@@ -88,6 +91,19 @@ class ConversationHub:
     def generation_end(self, message_id: int) -> None:
         self._generating.discard(message_id)
         self.stopped.discard(message_id)
+        self._live_ttl_at.pop(message_id, None)
+
+    def _live_ttl_due(self, message_id: int, now: float) -> bool:
+        """Whether this append to an answer's live copy sets its TTL again: for the
+        answers generated here, once a minute (a third of the commands of a stream
+        otherwise); for any other, every time."""
+        if message_id not in self._generating:
+            return True
+        last = self._live_ttl_at.get(message_id)
+        if last is not None and now - last < LIVE_TTL_REFRESH_SECONDS:
+            return False
+        self._live_ttl_at[message_id] = now
+        return True
 
     async def stop_broadcast(self, message_id: int) -> None:
         await self._redis().publish(STOPS_CHANNEL, str(message_id))
@@ -220,11 +236,13 @@ class ConversationHub:
                     asyncio.timeout(PUBLISH_TIMEOUT_SECONDS),
                     self._redis().pipeline(transaction=False) as pipe,
                 ):
+                    now = time.monotonic()
                     for name, data, live, _ in batch:
                         if live is not None:
                             key = TEXT_KEY.format(live[0])
                             pipe.append(key, live[1])
-                            pipe.expire(key, TTL_SECONDS)
+                            if self._live_ttl_due(live[0], now):
+                                pipe.expire(key, TTL_SECONDS)
                         pipe.publish(name, data)
                     await pipe.execute()
             except Exception as exc:  # each publisher decides what a lost event means

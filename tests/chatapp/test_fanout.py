@@ -10,11 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pytest
+import redis
 from django.conf import settings
 
 from chatapp.events import send_event_now
 from chatapp.fanout import ConversationHub, conversation_topic, user_topic
-from chatapp.live import live_text
+from chatapp.live import TEXT_KEY, TTL_SECONDS, live_text
 from chatapp.models import Conversation, Message
 from chatapp.services import (
     assistant_message_start,
@@ -208,3 +209,24 @@ def _content(message_id: int) -> str:
         return Message.objects.get(pk=message_id).content
     finally:
         connection.close()
+
+
+def test_a_streamed_answers_live_copy_keeps_a_ttl_set_once_not_per_batch() -> None:
+    async def scenario() -> tuple[int, int]:
+        hub = ConversationHub(settings.REDIS_URL)
+        topic, message_id = conversation_topic(987_101), 987_101_7
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        expires_before = client.info("commandstats").get("cmdstat_expire", {}).get("calls", 0)
+        await hub.generation_begin(message_id)
+        for i in range(20):
+            event = {"type": "message.delta", "message_id": message_id, "offset": i, "text": "가"}
+            await hub.publish(topic, event, live=(message_id, "가"))
+        hub.generation_end(message_id)
+        expires = client.info("commandstats").get("cmdstat_expire", {}).get("calls", 0)
+        ttl = client.ttl(TEXT_KEY.format(message_id))
+        await hub.close()
+        return expires - expires_before, ttl
+
+    expires, ttl = run_on_own_loop(scenario)
+    assert expires == 1
+    assert 3500 < ttl <= TTL_SECONDS
