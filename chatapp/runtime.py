@@ -10,6 +10,7 @@ import asyncio
 import os
 import socket
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
@@ -40,6 +41,7 @@ class ChatRuntime:
         )
         self._sync_redis: SyncRedis | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self._db_executor: ThreadPoolExecutor | None = None
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
 
     def redis(self) -> aioredis.Redis:
@@ -75,6 +77,14 @@ class ChatRuntime:
 
             writer = self._writers[loop] = AnswerTextWriter()
         return writer
+
+    def db_executor(self) -> ThreadPoolExecutor:
+        """The threads of ``chatapp.dbthread.db_call``."""
+        if self._db_executor is None:
+            from chatapp.dbthread import DB_THREADS
+
+            self._db_executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="chat-db")
+        return self._db_executor
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run a generation independently of the socket that asked for it."""

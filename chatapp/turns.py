@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from chatapp.attachments import conversation_attachment_ids
-from chatapp.dbthread import db_call
+from chatapp.dbthread import blocking_call, db_call
 from chatapp.generation import generate_answer
 from chatapp.knowledge import Passage, citations_store, knowledge_prompt, passages_for
 from chatapp.models import Conversation, Message
@@ -101,8 +101,8 @@ async def turn_start(
     runtime = get_chat_runtime()
     question = text if text is not None else (parent.content if parent is not None else "")
     # Outside the turn's transaction: the search embeds the question through the gateway.
-    # (db_call: on a thread of its own, not behind every other socket's database work.)
-    passages = await db_call(turn_passages)(conversation, user, question)
+    # (Mostly waiting on the network: not on db_call's few threads.)
+    passages = await blocking_call(turn_passages)(conversation, user, question)
     start = await db_call(turn_prepare)(
         conversation,
         user=user,
