@@ -81,9 +81,9 @@ class ChatRuntime:
     def db_executor(self) -> ThreadPoolExecutor:
         """The threads of ``chatapp.dbthread.db_call``."""
         if self._db_executor is None:
-            from chatapp.dbthread import DB_THREADS
-
-            self._db_executor = ThreadPoolExecutor(DB_THREADS, thread_name_prefix="chat-db")
+            self._db_executor = ThreadPoolExecutor(
+                settings.CHAT_DB_THREADS, thread_name_prefix="chat-db"
+            )
         return self._db_executor
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

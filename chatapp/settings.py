@@ -152,6 +152,9 @@ _db_options["options"] = " ".join(
 # calls open and close a connection for every consumer event; chatapp/asgi.py turns it
 # on. Off for Celery's forked workers and commands (a pool must not cross a fork).
 DATABASE_POOL = env_int("DATABASE_POOL", 0, minimum=0)
+# Threads for the database work of chat sockets and streamed answers (chatapp.dbthread):
+# few on purpose, as ORM work holds the GIL the event loop needs to relay every stream.
+CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 1, minimum=1)
 if DATABASE_POOL:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     _db_options["pool"] = {
