@@ -3,7 +3,6 @@ the reader's language); their ingestion status is read through contract 6."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
@@ -16,6 +15,7 @@ from chatapp.models import Conversation
 from chatapp.permissions import access_conversation
 from orgs.errors import AccessDenied
 from rag.errors import DocumentError, RagError
+from rag.forms import upload_too_large
 from rag.models import Document
 
 
@@ -50,13 +50,9 @@ def conversation_file_upload(request: HttpRequest, conversation_id: int) -> Json
     upload = request.FILES.get("file")
     if upload is None:
         return _error(400, "file_required", _("Choose a file to attach."))
-    limit = int(settings.RAG_MAX_UPLOAD_BYTES)
-    if upload.size is not None and upload.size > limit:
-        return _error(
-            413,
-            "too_large",
-            _("The file is larger than %(max_mb)s MB.") % {"max_mb": limit // (1024 * 1024)},
-        )
+    too_large = upload_too_large(upload)
+    if too_large is not None:
+        return _error(413, "too_large", too_large)
     try:
         document, created = conversation_file_add(
             conversation,

@@ -7,12 +7,23 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from orgs.models import Department, Group, Organization
 from rag.services import AclSpec
 
 _SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def upload_too_large(upload: UploadedFile[Any]) -> str | None:
+    """The reader's message when an uploaded file is over the platform's limit."""
+    limit = int(settings.RAG_MAX_UPLOAD_BYTES)
+    if upload.size is None or upload.size <= limit:
+        return None
+    return gettext("The file is larger than %(max_mb)s MB.") % {"max_mb": limit // (1024 * 1024)}
 
 
 class DocumentAccessForm(forms.Form):

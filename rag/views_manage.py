@@ -3,7 +3,6 @@ department admin, a platform admin), who may read it, a new version, deletion.""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from orgs.errors import AccessDenied
 from orgs.models import User
 from rag.errors import RagError
-from rag.forms import DocumentAccessForm
+from rag.forms import DocumentAccessForm, upload_too_large
 from rag.models import Document
 from rag.permissions import (
     access_editable_document,
@@ -107,16 +106,13 @@ def document_access(request: HttpRequest, document_id: int) -> HttpResponse:
 def document_replace_view(request: HttpRequest, document_id: int) -> HttpResponse:
     document = _editable_or_404(request, document_id)
     upload = request.FILES.get("file")
-    limit = int(settings.RAG_MAX_UPLOAD_BYTES)
+    too_large = upload_too_large(upload) if upload is not None else None
     if document.status in (Document.Status.QUEUED, Document.Status.PROCESSING):
         messages.error(request, _("The current version is still being read; try again after."))
     elif upload is None:
         messages.error(request, _("Choose the new version of the file."))
-    elif upload.size is not None and upload.size > limit:
-        messages.error(
-            request,
-            _("The file is larger than %(max_mb)s MB.") % {"max_mb": limit // (1024 * 1024)},
-        )
+    elif too_large is not None:
+        messages.error(request, too_large)
     else:
         document_replace(
             document=document,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, override_settings
 
 from chatapp.attachments import conversation_file_add
 from chatapp.services import conversation_create
@@ -167,3 +167,20 @@ def test_delete_removes_chunks_and_file(
     assert not Chunk.objects.filter(document_id=document.pk).exists()
     assert not path.exists()
     assert hybrid_search(personas.member, LEAVE) == []
+
+
+def test_a_new_version_over_the_size_limit_is_refused_and_the_old_one_stays(
+    client: Client, personas: Personas
+) -> None:
+    document = make_document(personas.member, [LEAVE], title="휴가 규정")
+    client.force_login(personas.member)
+    with override_settings(RAG_MAX_UPLOAD_BYTES=1024 * 1024):
+        refused = client.post(
+            f"/documents/{document.pk}/replace/",
+            {"file": SimpleUploadedFile("big.txt", b"x" * (1024 * 1024 + 1))},
+            HTTP_ACCEPT_LANGUAGE="ko",
+            follow=True,
+        )
+    assert "파일이 1 MB보다 큽니다." in refused.content.decode()
+    document.refresh_from_db()
+    assert document.status == Document.Status.READY and document.filename != "big.txt"
