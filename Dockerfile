@@ -64,4 +64,4 @@ WORKDIR /app
 
 USER 10001:10001
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "chatapp.asgi:application"]
+CMD ["python", "-m", "chatapp.serve", "-b", "0.0.0.0", "-p", "8000", "--proxy-headers", "chatapp.asgi:application"]

@@ -187,7 +187,7 @@ def start_services(stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0) 
         [
             PYTHON,
             "-m",
-            "daphne",
+            "chatapp.serve",
             "-v",
             "0",  # no access log: one line per request would dominate the CPU figures
             "-b",

@@ -113,7 +113,7 @@ def start_daphne(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
         [
             sys.executable,
             "-m",
-            "daphne",
+            "chatapp.serve",
             "-b",
             "127.0.0.1",
             "-p",

@@ -175,7 +175,7 @@ class Stack:
             [
                 PYTHON,
                 "-m",
-                "daphne",
+                "chatapp.serve",
                 "-b",
                 host,
                 "-p",

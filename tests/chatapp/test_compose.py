@@ -135,7 +135,8 @@ def test_app_services_run_one_image_built_from_this_repository() -> None:
 def test_web_serves_daphne_and_checks_healthz_without_curl() -> None:
     web = services()["web"]
     command = web["command"]
-    assert command[0] == "daphne"
+    # daphne, started through the module that puts it on uvloop
+    assert command[:3] == ["python", "-m", "chatapp.serve"]
     assert command[-1] == "chatapp.asgi:application"
     assert "--proxy-headers" in command
     assert command_flag(command, "-p") == "8000"

@@ -32,6 +32,8 @@ print(json.dumps({
     "modules": sorted(sys.modules),
     "frozen": gc.get_freeze_count(),
     "form_parsing": request._parsePOSTFormSubmission,
+    # Twisted's own access line would format the request; None has nothing to format
+    "twisted_access_log": HTTPFactory(server=None).log(None) is not None,
 }))
 """
 
@@ -53,4 +55,5 @@ def test_the_server_process_starts_with_the_lazy_imports_done_and_frozen() -> No
         assert path.rpartition(".")[0] in modules
     assert census["frozen"] > 10_000
     assert census["form_parsing"] is False
+    assert census["twisted_access_log"] is False
     assert census["plain_frame_logs"] is True
