@@ -1,10 +1,12 @@
-"""httpx requests sent over aiohttp's connections.
+"""Provider calls over aiohttp's connections.
 
-The gateway speaks httpx everywhere (adapters, signing, tests); this transport
-only moves the bytes. aiohttp parses responses in C and its pool finds a
-connection in constant time, where httpx's own connection layer spent more CPU
-per streamed chunk than the rest of the gateway together (bench.gateway: 83 →
-41 µs per relayed chunk).
+Model calls (``exchange`` and ``open``) go straight to aiohttp: httpx's request and
+response objects cost 15 % of the gateway's CPU per non-streamed request
+(bench.gateway profile). Everything else that speaks httpx (credential exchanges
+such as Vertex's token, tests) goes through the same pool as an httpx transport.
+aiohttp parses responses in C and its pool finds a connection in constant time,
+where httpx's own connection layer spent more CPU per streamed chunk than the rest
+of the gateway together (bench.gateway: 83 → 41 µs per relayed chunk).
 
 URLs go out exactly as httpx encoded them (a signed path such as Bedrock's
 ``.../model/x-v1%3A0/converse`` must not be re-encoded), and aiohttp's errors
@@ -14,8 +16,9 @@ become the httpx errors the gateway maps to its own.
 from __future__ import annotations
 
 import contextlib
+import functools
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 import aiohttp
 import httpx
@@ -38,6 +41,22 @@ def httpx_errors() -> Iterator[None]:
         raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
 
 
+@functools.lru_cache(maxsize=1024)
+def wire_url(url: str) -> URL:
+    """``url`` encoded as httpx encodes it, parsed once per distinct URL: a
+    deployment's URL is the same for every call."""
+    return URL(str(httpx.URL(url)), encoded=True)
+
+
+def finish(response: aiohttp.ClientResponse) -> None:
+    """Done with ``response``: its connection goes back to the pool if the body was
+    read to the end; otherwise it is closed, so the upstream stops generating."""
+    if response.content.at_eof():
+        response.release()
+    else:
+        response.close()
+
+
 class _ResponseBody(httpx.AsyncByteStream):
     def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
@@ -48,11 +67,7 @@ class _ResponseBody(httpx.AsyncByteStream):
                 yield data
 
     async def aclose(self) -> None:
-        # Unread body: the connection is closed, so the upstream stops generating.
-        if self._response.content.at_eof():
-            self._response.release()
-        else:
-            self._response.close()
+        finish(self._response)
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -76,8 +91,49 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 connector=connector,
                 auto_decompress=False,  # httpx decodes, from the headers it is given
                 trust_env=False,
+                # One caller's upstream cookie must never ride along with another's call.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.ClientResponse:
+        """Send a request; the response's headers are read, its body is not. The
+        caller reads it and calls ``finish``. Errors are httpx's, as for any call."""
+        with httpx_errors():
+            return await self._client().request(
+                method,
+                wire_url(url),
+                headers=headers,
+                data=body or None,
+                allow_redirects=False,
+                compress=None,
+                auto_decompress=True,
+                timeout=timeout,
+            )
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send a request and read the whole answer: status, headers and body."""
+        response = await self.open(method, url, headers, body, timeout)
+        try:
+            with httpx_errors():
+                content = await response.read()
+        finally:
+            finish(response)
+        return response.status, response.headers, content
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         timeout = request.extensions.get("timeout", {})

@@ -54,8 +54,7 @@ from providers.types import (
 )
 
 if TYPE_CHECKING:
-    import httpx
-
+    from providers.http import ProviderClient
     from providers.router import Plan
     from providers.runtime import GatewayRuntime
     from providers.snapshot import DeploymentEntry, Snapshot
@@ -222,7 +221,7 @@ async def achat(
     request: ChatRequest,
     caller: Caller = SYSTEM_CALLER,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: ProviderClient | None = None,
     timeout: float | None = None,
 ) -> ChatResponse:
     runtime = get_runtime()
@@ -257,7 +256,7 @@ async def astream(
     request: ChatRequest,
     caller: Caller = SYSTEM_CALLER,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: ProviderClient | None = None,
     timeout: float | None = None,
 ) -> AsyncGenerator[ChatChunk, None]:
     batches = astream_batches(request, caller, client=client, timeout=timeout)
@@ -273,7 +272,7 @@ async def astream_batches(
     request: ChatRequest,
     caller: Caller = SYSTEM_CALLER,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: ProviderClient | None = None,
     timeout: float | None = None,
 ) -> AsyncGenerator[list[ChatChunk], None]:
     """``astream`` by network read: the chunks that arrived together, in one list (a
@@ -300,7 +299,7 @@ async def _stream_attempts(
     plan: Plan,
     caller: Caller,
     request: ChatRequest,
-    http: httpx.AsyncClient,
+    http: ProviderClient,
     guard: CallGuard,
     request_id: str,
     tokens: TokenEstimate,
@@ -401,7 +400,7 @@ async def aembed(
     request: EmbeddingRequest,
     caller: Caller = SYSTEM_CALLER,
     *,
-    client: httpx.AsyncClient | None = None,
+    client: ProviderClient | None = None,
     timeout: float | None = None,
 ) -> EmbeddingResponse:
     runtime = get_runtime()
@@ -437,7 +436,7 @@ async def aembed(
         await guard_close(runtime, guard)
 
 
-def _blocking(make: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:
+def _blocking(make: Callable[[ProviderClient], Awaitable[T]]) -> T:
     async def run() -> T:
         async with build_async_client() as client:
             return await make(client)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 from functools import cache
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -29,9 +30,16 @@ class _NoCookies(httpx.Cookies):
 
 
 class ProviderClient(httpx.AsyncClient):
-    """Keeps no cookies: an upstream's cookie from one caller's request must never ride
+    """httpx's client on aiohttp's connections; ``wire`` sends model calls on the same
+    pool without httpx's objects (see providers.aiohttp_transport).
+
+    Keeps no cookies: an upstream's cookie from one caller's request must never ride
     along with another's (and reading every response for them cost 5 % of the
     gateway's CPU per request)."""
+
+    def __init__(self, *, wire: AiohttpTransport, **kwargs: Any) -> None:
+        super().__init__(transport=wire, **kwargs)
+        self.wire = wire
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -45,10 +53,10 @@ class ProviderClient(httpx.AsyncClient):
         return None
 
 
-def build_async_client() -> httpx.AsyncClient:
-    """httpx's client on aiohttp's connections (see providers.aiohttp_transport)."""
+def build_async_client() -> ProviderClient:
+    """The client of provider calls, with a pool of its own."""
     return ProviderClient(
-        transport=AiohttpTransport(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
+        wire=AiohttpTransport(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
         timeout=httpx.Timeout(
             connect=float(settings.PROVIDER_CONNECT_TIMEOUT),
             read=float(settings.PROVIDER_REQUEST_TIMEOUT),

@@ -16,7 +16,6 @@ import random
 import time
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import redis
 import redis.asyncio as aioredis
@@ -25,14 +24,11 @@ from django.apps import apps
 
 from providers.budgets.table import CostTable, cost_table_load
 from providers.events import CHANNEL, decode
-from providers.http import build_async_client
+from providers.http import ProviderClient, build_async_client
 from providers.keys import Caller, caller_for_key, key_hash
 from providers.ledger import LedgerWriter
 from providers.redis_clients import async_redis, sync_redis
 from providers.snapshot import Snapshot, snapshot_load
-
-if TYPE_CHECKING:
-    import httpx
 
 logger = logging.getLogger(__name__)
 KEY_CACHE_SECONDS = 30.0
@@ -90,7 +86,7 @@ class RoutingStats:
 
 class GatewayRuntime:
     def __init__(self) -> None:
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ProviderClient] = (
             weakref.WeakKeyDictionary()
         )
         self._listeners: weakref.WeakKeyDictionary[
@@ -113,7 +109,7 @@ class GatewayRuntime:
         self.ledger = LedgerWriter()
 
     # --- HTTP -------------------------------------------------------------------
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> ProviderClient:
         """The pooled client of the running event loop (connection pools are loop-bound)."""
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)

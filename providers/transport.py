@@ -1,18 +1,25 @@
-"""The I/O half of every adapter: send an ``HttpCall``, hand the bytes to the parsers."""
+"""The I/O half of every adapter: send an ``HttpCall``, hand the bytes to the parsers.
+
+Calls go over the client's ``wire`` (aiohttp, no httpx objects on this path);
+the adapters' credential exchanges use the same client as httpx's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import aiohttp
 import httpx
 
+from providers.aiohttp_transport import finish, httpx_errors
 from providers.errors import ProviderError
 from providers.types import EmbeddingResponse, Usage
 
 if TYPE_CHECKING:
     from providers.adapters.base import Adapter, HttpCall
+    from providers.http import ProviderClient
     from providers.types import (
         ChatChunk,
         ChatRequest,
@@ -28,21 +35,34 @@ def transport_error(exc: httpx.HTTPError) -> ProviderError:
     return ProviderError("The model endpoint could not be reached", status=502, retryable=True)
 
 
-def _timeout(target: DeploymentTarget, deadline_seconds: float | None) -> httpx.Timeout:
+def _timeout(target: DeploymentTarget, deadline_seconds: float | None) -> aiohttp.ClientTimeout:
+    """Each wait (a connection from the pool, each read) within the deployment's timeout
+    and what is left of the request's; connecting within 10 s."""
     seconds = target.timeout_seconds
     if deadline_seconds is not None:
         seconds = max(0.001, min(seconds, deadline_seconds))
-    return httpx.Timeout(seconds, connect=min(seconds, 10.0))
+    return aiohttp.ClientTimeout(
+        total=None, connect=seconds, sock_connect=min(seconds, 10.0), sock_read=seconds
+    )
 
 
 async def _prepared(
-    client: httpx.AsyncClient, adapter: Adapter, target: DeploymentTarget, call: HttpCall
+    client: ProviderClient, adapter: Adapter, target: DeploymentTarget, call: HttpCall
 ) -> HttpCall:
     return await adapter.authorize(call, target, client)
 
 
+async def _exchange(
+    client: ProviderClient, call: HttpCall, timeout: aiohttp.ClientTimeout
+) -> tuple[int, Mapping[str, str], bytes]:
+    try:
+        return await client.wire.exchange(call.method, call.url, call.headers, call.body, timeout)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+
+
 async def send_chat(
-    client: httpx.AsyncClient,
+    client: ProviderClient,
     adapter: Adapter,
     target: DeploymentTarget,
     request: ChatRequest,
@@ -52,23 +72,14 @@ async def send_chat(
     call = await _prepared(
         client, adapter, target, adapter.build_chat_call(target, request, stream=False)
     )
-    try:
-        response = await client.request(
-            call.method,
-            call.url,
-            headers=call.headers,
-            content=call.body,
-            timeout=_timeout(target, deadline_seconds),
-        )
-    except httpx.HTTPError as exc:
-        raise transport_error(exc) from exc
-    if response.status_code >= 400:
-        raise adapter.map_error(response.status_code, response.content, response.headers)
-    return adapter.parse_chat_response(response.content, request=request, target=target)
+    status, headers, body = await _exchange(client, call, _timeout(target, deadline_seconds))
+    if status >= 400:
+        raise adapter.map_error(status, body, headers)
+    return adapter.parse_chat_response(body, request=request, target=target)
 
 
 async def open_stream(
-    client: httpx.AsyncClient,
+    client: ProviderClient,
     adapter: Adapter,
     target: DeploymentTarget,
     request: ChatRequest,
@@ -81,37 +92,32 @@ async def open_stream(
         client, adapter, target, adapter.build_chat_call(target, request, stream=True)
     )
     parser = adapter.stream_parser(request=request, target=target)
-    http_request = client.build_request(
-        call.method,
-        call.url,
-        headers=call.headers,
-        content=call.body,
-        timeout=_timeout(target, deadline_seconds),
-    )
+    timeout = _timeout(target, deadline_seconds)
     try:
-        response = await client.send(http_request, stream=True)
+        response = await client.wire.open(call.method, call.url, call.headers, call.body, timeout)
     except httpx.HTTPError as exc:
         raise transport_error(exc) from exc
     try:
-        if response.status_code >= 400:
-            body = await response.aread()
-            raise adapter.map_error(response.status_code, body, response.headers)
         try:
-            async for data in response.aiter_raw():
-                batch = parser.feed(data)
-                if batch:
-                    yield batch
+            with httpx_errors():
+                if response.status >= 400:
+                    body = await response.read()
+                    raise adapter.map_error(response.status, body, response.headers)
+                async for data in response.content.iter_any():
+                    batch = parser.feed(data)
+                    if batch:
+                        yield batch
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
         rest = parser.close()
         if rest:
             yield rest
     finally:
-        await response.aclose()
+        finish(response)
 
 
 async def send_embed(
-    client: httpx.AsyncClient,
+    client: ProviderClient,
     adapter: Adapter,
     target: DeploymentTarget,
     request: EmbeddingRequest,
@@ -135,23 +141,14 @@ async def send_embed(
 
 
 async def _send_embed_once(
-    client: httpx.AsyncClient,
+    client: ProviderClient,
     adapter: Adapter,
     target: DeploymentTarget,
     request: EmbeddingRequest,
     deadline_seconds: float | None,
 ) -> EmbeddingResponse:
     call = await _prepared(client, adapter, target, adapter.build_embed_call(target, request))
-    try:
-        response = await client.request(
-            call.method,
-            call.url,
-            headers=call.headers,
-            content=call.body,
-            timeout=_timeout(target, deadline_seconds),
-        )
-    except httpx.HTTPError as exc:
-        raise transport_error(exc) from exc
-    if response.status_code >= 400:
-        raise adapter.map_error(response.status_code, response.content, response.headers)
-    return adapter.parse_embed_response(response.content, request=request, target=target)
+    status, headers, body = await _exchange(client, call, _timeout(target, deadline_seconds))
+    if status >= 400:
+        raise adapter.map_error(status, body, headers)
+    return adapter.parse_embed_response(body, request=request, target=target)

@@ -1,5 +1,6 @@
 """The provider client (providers.http): over aiohttp's connections, the bytes on the
-wire are the ones httpx built and failures are httpx's errors; it keeps no cookies."""
+wire are the ones httpx built and failures are httpx's errors; it keeps no cookies.
+Model calls take its ``wire`` (no httpx objects), with the same guarantees."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 from aiohttp import web
 
 from chatapp.devstack.processes import free_port
+from providers.aiohttp_transport import finish
 from providers.http import build_async_client
 from tests.aio import run
 
@@ -51,15 +54,17 @@ async def upstream(seen: dict[str, Any]) -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/cookie", cookie_jar)
+    app.router.add_post("/cookie", cookie_jar)
     app.router.add_post("/model/{model}/converse", signed)
     app.router.add_get("/slow", slow)
     app.router.add_get("/endless", endless)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.TCPSite(runner, "localhost", port).start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        # a host name, not an address: cookie jars keep no cookies for addresses
+        yield f"http://localhost:{port}"
     finally:
         await runner.cleanup()
 
@@ -120,6 +125,88 @@ def test_an_upstream_cookie_never_rides_along_with_a_later_call() -> None:
             first = await client.get(f"{origin}/cookie")
             assert "upstream_session" in first.headers["Set-Cookie"]
             await client.get(f"{origin}/cookie")
+
+    run(scenario())
+    assert seen["cookies"] == [None, None]
+
+
+WIRE_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_read=5)
+
+
+def test_a_model_call_on_the_wire_goes_out_as_httpx_would_send_it() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> tuple[int, str]:
+        async with upstream(seen) as origin, build_async_client() as client:
+            status, _headers, body = await client.wire.exchange(
+                "POST",
+                f"{origin}/model/anthropic.claude-v1%3A0/converse",
+                {"X-Amz-Date": "20261128T000000Z", "Content-Type": "application/json"},
+                b'{"q": 1}',
+                WIRE_TIMEOUT,
+            )
+            return status, body.decode()
+
+    assert run(scenario()) == (200, "안녕")  # gzip, decoded
+    assert seen["path"] == "/model/anthropic.claude-v1%3A0/converse"
+    assert ("X-Amz-Date", "20261128T000000Z") in seen["headers"]
+    assert seen["body"] == b'{"q": 1}'
+
+    async def unencoded() -> None:
+        async with upstream(seen) as origin, build_async_client() as client:
+            await client.wire.exchange(
+                "POST", f"{origin}/model/a b/converse", {}, b"{}", WIRE_TIMEOUT
+            )
+
+    run(unencoded())
+    assert seen["path"] == "/model/a%20b/converse"  # encoded as httpx encodes it
+
+
+def test_the_wire_fails_with_httpx_errors() -> None:
+    async def scenario() -> None:
+        async with upstream({}) as origin, build_async_client() as client:
+            with pytest.raises(httpx.ReadTimeout):
+                await client.wire.exchange(
+                    "GET", f"{origin}/slow", {}, b"", aiohttp.ClientTimeout(sock_read=0.2)
+                )
+            with pytest.raises(httpx.ConnectError):
+                await client.wire.exchange(
+                    "GET", f"http://127.0.0.1:{free_port()}/", {}, b"", WIRE_TIMEOUT
+                )
+
+    run(scenario())
+
+
+def test_leaving_a_stream_on_the_wire_early_closes_its_connection() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with upstream(seen) as origin, build_async_client() as client:
+            response = await client.wire.open("GET", f"{origin}/endless", {}, b"", WIRE_TIMEOUT)
+            try:
+                async for _ in response.content.iter_any():
+                    break
+            finally:
+                finish(response)
+            for _ in range(100):
+                if seen.get("reader_left"):
+                    return
+                await asyncio.sleep(0.02)
+
+    run(scenario())
+    assert seen.get("reader_left") is True
+
+
+def test_the_wire_keeps_no_cookies_either() -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> None:
+        async with upstream(seen) as origin, build_async_client() as client:
+            for _ in range(2):
+                _status, headers, _ = await client.wire.exchange(
+                    "POST", f"{origin}/cookie", {}, b"", WIRE_TIMEOUT
+                )
+                assert "upstream_session" in headers["Set-Cookie"]
 
     run(scenario())
     assert seen["cookies"] == [None, None]
