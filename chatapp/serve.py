@@ -4,7 +4,7 @@
 event loop when its server module is imported, so the loop's policy has to be set
 before that import; that is all this module does. Measured with bench.gateway: a
 request's HTTP handling in daphne costs about a third less CPU on uvloop than on
-asyncio's own loop, and the gateway's upstream calls (aiohttp) gain as much.
+asyncio's own loop.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from providers.adapters import ADAPTER_PATHS, get_adapter
 from providers.http import tls_context
 
 MODULES: Final = (
-    "aiohttp",
     "psycopg_pool",
     "chatapp.textwriter",
     "django.contrib.sessions.serializers",

@@ -1,4 +1,4 @@
-"""The one outbound HTTP seam (R7): httpx clients with explicit timeouts and limits.
+"""The one outbound HTTP seam (R7): provider clients with explicit timeouts and limits.
 
 Callers create a client per process (or per task) and pass it in; nothing here
 holds a client at import time.
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 
-from providers.aiohttp_transport import AiohttpTransport
+from providers.wire import WireClient
 
 
 @cache
@@ -30,15 +30,15 @@ class _NoCookies(httpx.Cookies):
 
 
 class ProviderClient(httpx.AsyncClient):
-    """httpx's client on aiohttp's connections; ``wire`` sends model calls on the same
-    pool without httpx's objects (see providers.aiohttp_transport).
+    """Model calls go over ``wire`` (providers.wire); httpx's client serves the rest
+    (credential exchanges such as Vertex's access token).
 
     Keeps no cookies: an upstream's cookie from one caller's request must never ride
     along with another's (and reading every response for them cost 5 % of the
-    gateway's CPU per request)."""
+    gateway's CPU per request). ``wire`` has no cookie jar at all."""
 
-    def __init__(self, *, wire: AiohttpTransport, **kwargs: Any) -> None:
-        super().__init__(transport=wire, **kwargs)
+    def __init__(self, *, wire: WireClient, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.wire = wire
 
     @property
@@ -52,11 +52,17 @@ class ProviderClient(httpx.AsyncClient):
     def cookies(self, value: object) -> None:
         return None
 
+    async def aclose(self) -> None:
+        await self.wire.aclose()
+        await super().aclose()
+
 
 def build_async_client() -> ProviderClient:
-    """The client of provider calls, with a pool of its own."""
+    """The client of provider calls, with pools of its own."""
     return ProviderClient(
-        wire=AiohttpTransport(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
+        wire=WireClient(tls=tls_context(), max_connections=1024, keepalive_seconds=60.0),
+        verify=tls_context(),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         timeout=httpx.Timeout(
             connect=float(settings.PROVIDER_CONNECT_TIMEOUT),
             read=float(settings.PROVIDER_REQUEST_TIMEOUT),

@@ -1,7 +1,7 @@
 """The I/O half of every adapter: send an ``HttpCall``, hand the bytes to the parsers.
 
-Calls go over the client's ``wire`` (aiohttp, no httpx objects on this path);
-the adapters' credential exchanges use the same client as httpx's.
+Calls go over the client's ``wire`` (providers.wire); the adapters' credential
+exchanges use the same client as httpx's.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from collections.abc import AsyncGenerator, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-import aiohttp
 import httpx
 
-from providers.aiohttp_transport import finish, httpx_errors
 from providers.errors import ProviderError
 from providers.types import EmbeddingResponse, Usage
 
@@ -35,15 +33,13 @@ def transport_error(exc: httpx.HTTPError) -> ProviderError:
     return ProviderError("The model endpoint could not be reached", status=502, retryable=True)
 
 
-def _timeout(target: DeploymentTarget, deadline_seconds: float | None) -> aiohttp.ClientTimeout:
-    """Each wait (a connection from the pool, each read) within the deployment's timeout
-    and what is left of the request's; connecting within 10 s."""
+def _timeouts(target: DeploymentTarget, deadline_seconds: float | None) -> tuple[float, float]:
+    """Connecting (a free connection included) and each wait for the upstream within the
+    deployment's timeout and what is left of the request's; connecting within 10 s."""
     seconds = target.timeout_seconds
     if deadline_seconds is not None:
         seconds = max(0.001, min(seconds, deadline_seconds))
-    return aiohttp.ClientTimeout(
-        total=None, connect=seconds, sock_connect=min(seconds, 10.0), sock_read=seconds
-    )
+    return min(seconds, 10.0), seconds
 
 
 async def _prepared(
@@ -53,10 +49,18 @@ async def _prepared(
 
 
 async def _exchange(
-    client: ProviderClient, call: HttpCall, timeout: aiohttp.ClientTimeout
+    client: ProviderClient, call: HttpCall, timeouts: tuple[float, float]
 ) -> tuple[int, Mapping[str, str], bytes]:
+    connect, read = timeouts
     try:
-        return await client.wire.exchange(call.method, call.url, call.headers, call.body, timeout)
+        return await client.wire.exchange(
+            call.method,
+            call.url,
+            call.headers,
+            call.body,
+            connect_timeout=connect,
+            read_timeout=read,
+        )
     except httpx.HTTPError as exc:
         raise transport_error(exc) from exc
 
@@ -72,7 +76,7 @@ async def send_chat(
     call = await _prepared(
         client, adapter, target, adapter.build_chat_call(target, request, stream=False)
     )
-    status, headers, body = await _exchange(client, call, _timeout(target, deadline_seconds))
+    status, headers, body = await _exchange(client, call, _timeouts(target, deadline_seconds))
     if status >= 400:
         raise adapter.map_error(status, body, headers)
     return adapter.parse_chat_response(body, request=request, target=target)
@@ -92,28 +96,34 @@ async def open_stream(
         client, adapter, target, adapter.build_chat_call(target, request, stream=True)
     )
     parser = adapter.stream_parser(request=request, target=target)
-    timeout = _timeout(target, deadline_seconds)
+    connect, read = _timeouts(target, deadline_seconds)
     try:
-        response = await client.wire.open(call.method, call.url, call.headers, call.body, timeout)
+        response = await client.wire.open(
+            call.method,
+            call.url,
+            call.headers,
+            call.body,
+            connect_timeout=connect,
+            read_timeout=read,
+        )
     except httpx.HTTPError as exc:
         raise transport_error(exc) from exc
     try:
         try:
-            with httpx_errors():
-                if response.status >= 400:
-                    body = await response.read()
-                    raise adapter.map_error(response.status, body, response.headers)
-                async for data in response.content.iter_any():
-                    batch = parser.feed(data)
-                    if batch:
-                        yield batch
+            if response.status >= 400:
+                body = await response.read()
+                raise adapter.map_error(response.status, body, response.headers)
+            async for data in response.chunks():
+                batch = parser.feed(data)
+                if batch:
+                    yield batch
         except httpx.HTTPError as exc:
             raise transport_error(exc) from exc
         rest = parser.close()
         if rest:
             yield rest
     finally:
-        finish(response)
+        client.wire.finish(response)
 
 
 async def send_embed(
@@ -148,7 +158,7 @@ async def _send_embed_once(
     deadline_seconds: float | None,
 ) -> EmbeddingResponse:
     call = await _prepared(client, adapter, target, adapter.build_embed_call(target, request))
-    status, headers, body = await _exchange(client, call, _timeout(target, deadline_seconds))
+    status, headers, body = await _exchange(client, call, _timeouts(target, deadline_seconds))
     if status >= 400:
         raise adapter.map_error(status, body, headers)
     return adapter.parse_embed_response(body, request=request, target=target)
