@@ -1,9 +1,11 @@
 """The usage ledger: costs, and rows written off the request path in batches.
 
 Rows are buffered in memory and written in batches by a background thread a
-moment later, never on the request path. Whatever is still buffered when the process
-exits normally is written by an ``atexit`` hook, so a gracefully stopped
-process loses no row.
+moment later, never on the request path, with PostgreSQL's COPY: building a model
+object per row for ``bulk_create`` cost the writer thread about 0.1 ms per request,
+8 % of the gateway's CPU per request (bench.gateway), where COPY costs a fifth.
+Whatever is still buffered when the process exits normally is written by an
+``atexit`` hook, so a gracefully stopped process loses no row.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 import threading
 import time
 from decimal import Decimal
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,6 +39,32 @@ def cost_usd(prices: Prices, usage: Usage) -> Decimal:
         + cache_price * cached
         + prices.output * usage.completion_tokens
     )
+
+
+@cache
+def _copy_plan() -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The COPY statement for usage rows, and each column's field name and default."""
+    fields = [field for field in UsageRecord._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    statement = f"COPY {quote(UsageRecord._meta.db_table)} ({columns}) FROM STDIN"
+    return statement, tuple((field.attname, field.get_default()) for field in fields)
+
+
+def rows_write(rows: list[dict[str, Any]]) -> None:
+    """Store usage rows (``UsageRecord`` field values by attribute name) in one COPY."""
+    statement, fields = _copy_plan()
+    unknown = set().union(*rows) - {name for name, _ in fields}
+    if unknown:
+        raise ValueError(f"usage rows have no fields {sorted(unknown)}")
+    # Errors raised by the driver's COPY become Django's, as for any query.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row([row.get(name, default) for name, default in fields])
 
 
 class LedgerWriter:
@@ -93,9 +122,7 @@ class LedgerWriter:
             if not rows:
                 return 0
             try:
-                UsageRecord.objects.bulk_create(
-                    [UsageRecord(**row) for row in rows], batch_size=500
-                )
+                rows_write(rows)
             except DatabaseError:
                 logger.exception(
                     "could not write %s usage rows; keeping them for the next flush", len(rows)
