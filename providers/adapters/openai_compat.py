@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from providers import jsoncodec
 from providers.adapters.base import HttpCall
 from providers.adapters.sse import SseDecoder
 from providers.errors import ProviderError
@@ -38,8 +39,7 @@ FINISH_REASONS: dict[str, FinishReason] = {
 DEFAULT_BASE = "https://api.openai.com/v1"
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+dumps = jsoncodec.dumps
 
 
 def message_to_wire(message: ChatMessage) -> dict[str, Any]:
@@ -180,7 +180,7 @@ class OpenAIStreamParser:
                 self.done = True
                 continue
             try:
-                payload = json.loads(event.data)
+                payload = jsoncodec.loads(event.data)
             except json.JSONDecodeError:
                 raise ProviderError("The model sent a malformed stream event") from None
             chunk = chunk_from_event(payload, model=self.model)
@@ -199,7 +199,7 @@ def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderE
     message = ""
     provider_code = ""
     try:
-        error = json.loads(body).get("error")
+        error = jsoncodec.loads(body).get("error")
         if isinstance(error, Mapping):
             message = str(error.get("message") or "")
             provider_code = str(error.get("code") or error.get("type") or "")
@@ -228,7 +228,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProviderError("The model returned a body that is not JSON") from None
 

@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 
-from providers import gateway
+from providers import gateway, jsoncodec
 from providers.api.inputs import chat_request_parse, embedding_request_parse
 from providers.api.responses import (
     ChunkEncoder,
@@ -128,7 +128,7 @@ def request_language(scope: Scope) -> str:
 
 def parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return jsoncodec.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidRequest("The request body is not valid JSON") from None
 

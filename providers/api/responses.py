@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import array
 import base64
-import json
 import math
 import time
 from typing import TYPE_CHECKING, Any
 
+from providers import jsoncodec
 from providers.errors import GatewayError, InvalidRequest, ProviderError
 
 if TYPE_CHECKING:
@@ -24,8 +24,7 @@ ERROR_TYPES = {
 }
 
 
-def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+dumps = jsoncodec.dumps
 
 
 def error_body(error: GatewayError) -> tuple[int, bytes]:

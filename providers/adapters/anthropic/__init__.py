@@ -6,10 +6,10 @@ event stream; this module holds the adapter the registry imports.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from providers import jsoncodec
 from providers.adapters.anthropic.request import request_body, wants_json
 from providers.adapters.anthropic.response import map_error, parse_json, parse_response
 from providers.adapters.anthropic.stream import AnthropicStreamParser
@@ -63,7 +63,7 @@ class AnthropicAdapter:
         return HttpCall(
             url=self.messages_url(target),
             headers=self.headers(target),
-            body=json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+            body=jsoncodec.dumps(body),
         )
 
     def parse_chat_response(

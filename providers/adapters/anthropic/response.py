@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from providers import jsoncodec
 from providers.adapters.anthropic.request import JSON_TOOL_NAME
 from providers.errors import ProviderError
 from providers.types import ChatResponse, FinishReason, ToolCall, Usage
@@ -38,7 +39,7 @@ RETRYABLE_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProviderError("The model returned a body that is not JSON") from None
 
@@ -113,7 +114,7 @@ def parse_response(
 def error_details(body: bytes) -> tuple[str, str]:
     """(``error.type``, ``error.message``) of ``{"type": "error", "error": {...}}``."""
     try:
-        error = json.loads(body).get("error")
+        error = jsoncodec.loads(body).get("error")
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
         return "", ""
     if isinstance(error, Mapping):

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from providers import jsoncodec
 from providers.adapters.anthropic.request import JSON_TOOL_NAME
 from providers.adapters.anthropic.response import finish_reason, parse_usage, stream_error
 from providers.adapters.sse import SseDecoder, SseEvent
@@ -48,7 +49,7 @@ class AnthropicStreamParser:
         chunks = []
         for event in events:
             try:
-                payload = json.loads(event.data)
+                payload = jsoncodec.loads(event.data)
             except json.JSONDecodeError:
                 raise ProviderError("The model sent a malformed stream event") from None
             if not isinstance(payload, Mapping):

@@ -4,13 +4,13 @@ every call signed with SigV4 in ``authorize`` (the only step that reads the cloc
 from __future__ import annotations
 
 import dataclasses
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from providers import jsoncodec
 from providers.adapters.base import HttpCall
 from providers.adapters.bedrock.request import converse_body
 from providers.adapters.bedrock.response import (
@@ -40,7 +40,7 @@ JSON = "application/json"
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return jsoncodec.dumps(value)
 
 
 def region_of(target: DeploymentTarget) -> str:

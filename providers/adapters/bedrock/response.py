@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from providers import jsoncodec
 from providers.adapters.bedrock.eventstream import EventMessage, EventStreamDecoder
 from providers.adapters.openai_compat import retry_after_seconds
 from providers.errors import ProviderError
@@ -50,7 +51,7 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProviderError("The model returned a body that is not JSON") from None
 
@@ -120,7 +121,7 @@ def parse_converse(
 
 def json_or_none(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
 
@@ -223,7 +224,7 @@ class ConverseStreamParser:
             raise stream_exception(message)
         event = message.header(":event-type")
         try:
-            payload = json.loads(message.payload) if message.payload else {}
+            payload = jsoncodec.loads(message.payload) if message.payload else {}
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ProviderError("The model sent a malformed stream event") from None
         if not isinstance(payload, Mapping):

@@ -7,12 +7,12 @@ or the fake upstream; a base that already ends in an API version is used as is.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from providers import jsoncodec
 from providers.adapters.base import HttpCall
 from providers.adapters.gemini.request import request_body
 from providers.adapters.gemini.response import (
@@ -45,7 +45,7 @@ _LOCATION = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return jsoncodec.dumps(value)
 
 
 def versioned_base(api_base: str, default: str, version: str) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from providers import jsoncodec
 from providers.adapters.gemini.tool_ids import tool_call_id
 from providers.errors import ProviderError
 from providers.types import ChatResponse, FinishReason, ToolCall, Usage
@@ -46,7 +47,7 @@ class CandidateParts:
 
 def parse_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ProviderError("The model returned a body that is not JSON") from None
 
@@ -203,7 +204,7 @@ def error_from_payload(
 
 def map_error(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
     try:
-        payload: Any = json.loads(body)
+        payload: Any = jsoncodec.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         payload = None
     return error_from_payload(payload, status=status, headers=headers)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from providers import jsoncodec
 from providers.adapters.gemini.response import (
     error_from_payload,
     finish_reason,
@@ -44,7 +45,7 @@ class GeminiStreamParser:
         chunks = []
         for event in events:
             try:
-                payload = json.loads(event.data)
+                payload = jsoncodec.loads(event.data)
             except json.JSONDecodeError:
                 raise ProviderError("The model sent a malformed stream event") from None
             chunk = self._chunk(payload)
