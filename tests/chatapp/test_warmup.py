@@ -27,7 +27,14 @@ connection = SimpleNamespace(
 )
 request = HTTPFactory(server=None).buildProtocol(None).requestFactory(connection, False)
 from autobahn.websocket import protocol as websocket_protocol
+from daphne import http_protocol
+from twisted.internet import asyncioreactor
+from twisted.python.deprecate import _ModuleProxy
 print(json.dumps({
+    "http_module_proxied": isinstance(http_protocol.http, _ModuleProxy),
+    "http_module_has_request": http_protocol.http.Request.__name__ == "Request",
+    "reactor_log_context": asyncioreactor.callWithLogger(None, lambda x: x * 2, 21) != 42
+    or asyncioreactor.callWithLogger.__module__ != "chatapp.daphne_tuning",
     "plain_frame_logs": websocket_protocol.hlval(7) == 7,
     "modules": sorted(sys.modules),
     "frozen": gc.get_freeze_count(),
@@ -56,4 +63,7 @@ def test_the_server_process_starts_with_the_lazy_imports_done_and_frozen() -> No
     assert census["frozen"] > 10_000
     assert census["form_parsing"] is False
     assert census["twisted_access_log"] is False
+    assert census["http_module_proxied"] is False
+    assert census["http_module_has_request"] is True
+    assert census["reactor_log_context"] is False
     assert census["plain_frame_logs"] is True
