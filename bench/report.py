@@ -155,7 +155,10 @@ def evaluate(results: Results) -> list[Target]:
             Target(
                 f"TTFT overhead p99 at concurrency {stream.concurrency} "
                 f"<= {TTFT_OVERHEAD_P99_MS_AT_8} ms",
-                _check(stream.ttft_overhead_p99_ms <= TTFT_OVERHEAD_P99_MS_AT_8),
+                # Below zero, the direct calls' tail was the slower one: noise, not a pass.
+                "NOISE"
+                if stream.ttft_overhead_p99_ms < 0
+                else _check(stream.ttft_overhead_p99_ms <= TTFT_OVERHEAD_P99_MS_AT_8),
                 f"{stream.ttft_overhead_p99_ms:.3f} ms (p50 {stream.ttft_overhead_p50_ms:.3f} ms)",
             )
         )
