@@ -169,13 +169,20 @@ def test_errors_have_openai_shapes_and_statuses(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}]
         )
     assert upstream.value.status_code == 502
-    raw = httpx.post(
-        f"{live_daphne}/v1/chat/completions",
-        content=b"{not json",
-        headers={"Authorization": f"Bearer {api.api_key}"},
-    )
-    assert raw.status_code == 400
-    assert raw.json()["error"]["type"] == "invalid_request_error"
+    # not JSON, and not strict JSON (NaN, a lone surrogate)
+    for body in (
+        b"{not json",
+        b'{"model": "gpt-4o-mini", "temperature": NaN, "messages": []}',
+        b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "\\ud800"}]}',
+    ):
+        raw = httpx.post(
+            f"{live_daphne}/v1/chat/completions",
+            content=body,
+            headers={"Authorization": f"Bearer {api.api_key}"},
+        )
+        assert raw.status_code == 400, body
+        assert raw.json()["error"]["type"] == "invalid_request_error"
+        assert raw.json()["error"]["message"] == "The request body is not valid JSON"
 
 
 def test_revocation_is_immediate(api: OpenAI, personas: Personas) -> None:
