@@ -13,6 +13,9 @@
   That line cost 2 % of the gateway's CPU per request.
 - daphne reaches Twisted's HTTP classes through the module's deprecation proxy,
   several lookups per request at 2 % of the gateway's CPU; it gets the module itself.
+- Twisted asks the socket for its own address (a system call and an address
+  object) with every request; a connection's address does not change, so it is
+  asked once per connection.
 - Twisted's asyncio reactor wraps every socket event in a legacy log context
   (``callWithLogger``), 4 % of the gateway's CPU per request. The reactor's handler
   already logs what a read or write raises; it is called directly.
@@ -26,7 +29,7 @@ from typing import Any
 
 from autobahn.websocket import protocol as websocket_protocol
 from daphne import http_protocol
-from twisted.internet import asyncioreactor
+from twisted.internet import asyncioreactor, tcp
 
 
 class AsgiWebRequest(http_protocol.WebRequest):  # type: ignore[misc]
@@ -56,11 +59,22 @@ def _unproxied(module: ModuleType) -> ModuleType:
     return real
 
 
+_socket_host: Callable[[tcp.Server], Any] = tcp.Server.getHost
+
+
+def _host_once(connection: tcp.Server) -> Any:
+    host = connection.__dict__.get("_platform_host")
+    if host is None:
+        host = connection.__dict__["_platform_host"] = _socket_host(connection)
+    return host
+
+
 def install() -> None:
     # daphne builds each connection's requests from this module attribute.
     http_protocol.WebRequest = AsgiWebRequest
     http_protocol.HTTPFactory.log = _no_twisted_access_log
     http_protocol.http = _unproxied(http_protocol.http)
+    tcp.Server.getHost = _host_once  # type: ignore[method-assign]
     asyncioreactor.callWithLogger = _call_plainly  # type: ignore[attr-defined]
     # autobahn's frames call these two names of its protocol module for their logs.
     websocket_protocol.hltype = _as_is  # type: ignore[attr-defined]

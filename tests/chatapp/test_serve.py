@@ -1,4 +1,5 @@
-"""The web server runs daphne on uvloop's event loop (chatapp.serve)."""
+"""The web server runs daphne on uvloop's event loop (chatapp.serve), and daphne's
+tuning keeps what requests see (chatapp.daphne_tuning)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,11 @@ def test_daphne_serves_on_uvloop(tmp_path: Path) -> None:
     )
     try:
         wait_for_port("127.0.0.1", port, timeout=30, process=process.process, name="serve", log=log)
-        answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        with httpx.Client(timeout=10) as client:  # two requests on one connection
+            answers = [client.get(f"http://127.0.0.1:{port}/").json() for _ in range(2)]
     finally:
         process.stop()
-    assert answer.status_code == 200
-    assert answer.text == "uvloop.Loop"
+    for answer in answers:
+        assert answer["loop"] == "uvloop.Loop"
+        # the connection's own address, asked once per connection
+        assert answer["server"] == ["127.0.0.1", port]
