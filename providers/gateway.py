@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import threading
 import time
-import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -36,6 +35,7 @@ from providers.budgets.guard import (
 from providers.budgets.table import LimitRule
 from providers.errors import GatewayError, ModelNotAllowed, ModelNotFound, ProviderError
 from providers.http import build_async_client
+from providers.ids import new_request_id
 from providers.keys import Caller
 from providers.ledger import cost_usd
 from providers.meter import Meter
@@ -228,7 +228,7 @@ async def achat(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     screens = RequestScreens(caller)
@@ -281,7 +281,7 @@ async def astream_batches(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, request, model=request.model, timeout=timeout)
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     tokens = chat_estimate(request, snapshot.groups[request.model][0].provider)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     try:
@@ -407,7 +407,7 @@ async def aembed(
     http = client or runtime.client()
     snapshot = await runtime.snapshot()
     plan = _plan(snapshot, caller, None, model=request.model, timeout=timeout)
-    request_id = uuid.uuid4().hex
+    request_id = new_request_id()
     tokens = embedding_estimate(request)
     guard = await guard_open(runtime, snapshot, plan, caller, request_id=request_id, tokens=tokens)
     screens = RequestScreens(caller)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-
-from django.utils import timezone
 
 from providers.ledger import cost_usd
 from providers.types import Usage
@@ -65,7 +64,7 @@ class Meter:
                 "request_id": self.request_id,
                 "attempt": self.attempt,
                 "is_final": final,
-                "created_at": timezone.now(),
+                "created_at": datetime.now(UTC),  # timezone.now(), without reading settings
                 "virtual_key_id": self.caller.key_id,
                 "user_id": self.caller.user_id,
                 "department_id": self.caller.department_id,

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -32,6 +31,7 @@ from providers.api.responses import (
     models_json,
 )
 from providers.errors import AuthenticationFailed, GatewayError, InvalidRequest
+from providers.ids import new_request_id
 from providers.keys import Caller
 from providers.runtime import get_runtime
 
@@ -178,7 +178,7 @@ class OpenAIApi:
 
     async def chat(self, caller: Caller, raw: bytes, receive: Receive, send: Send) -> None:
         request, stream = chat_request_parse(parse_json(raw))
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        completion_id = f"chatcmpl-{new_request_id()}"
         if not stream:
             response = await gateway.achat(request, caller)
             await respond(
