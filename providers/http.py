@@ -56,6 +56,11 @@ class ProviderClient(httpx.AsyncClient):
         await self.wire.aclose()
         await super().aclose()
 
+    async def __aexit__(self, *exc_info: Any) -> None:
+        # httpx's own exit closes its transport, not this client: the wire too.
+        await self.wire.aclose()
+        await super().__aexit__(*exc_info)
+
 
 def build_async_client() -> ProviderClient:
     """The client of provider calls, with pools of its own."""

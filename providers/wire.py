@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import ssl
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -36,6 +37,11 @@ PAUSE_READING_BYTES = 256 * 1024
 _FORBIDDEN_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "accept-encoding"}
 )
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# A connection closed without an answer this soon after a call was sent on it had
+# been closed by the server while idle: the call never reached it and is sent again.
+STALE_WINDOW_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +55,10 @@ class Endpoint:
 def endpoint(url: str) -> Endpoint:
     """``url`` encoded as httpx encodes it, split once per distinct URL (a
     deployment's URL is the same for every call)."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise httpx.UnsupportedProtocol(f"Invalid URL: {exc}") from None
     if parsed.scheme not in ("http", "https"):
         raise httpx.UnsupportedProtocol(f"Unsupported URL scheme {parsed.scheme!r}")
     if not parsed.host:
@@ -62,14 +71,21 @@ def endpoint(url: str) -> Endpoint:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _header_line(name: str, value: str) -> str:
+    """``name: value``, checked once per distinct header (a deployment sends the same
+    ones with every call): a token for the name, no control characters in the value."""
+    if not _HEADER_NAME.fullmatch(name) or _HEADER_VALUE_FORBIDDEN.search(value):
+        raise httpx.LocalProtocolError(f"Invalid header {name!r}")
+    return f"{name}: {value}"
+
+
 def request_head(method: str, ep: Endpoint, headers: Mapping[str, str], length: int) -> bytes:
     lines = [f"{method} {ep.target} HTTP/1.1", f"Host: {ep.host_header}"]
     for name, value in headers.items():
         if name.lower() in _FORBIDDEN_HEADERS:
             continue
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name or ":" in name:
-            raise httpx.LocalProtocolError(f"Invalid header {name!r}")
-        lines.append(f"{name}: {value}")
+        lines.append(_header_line(name, value))
     lines.append(f"Content-Length: {length}")
     lines.append("Accept-Encoding: identity")
     try:
@@ -148,6 +164,7 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.got_bytes = False
         self.idle_since = 0.0
+        self.begun_at = 0.0
         self._fields: dict[str, str] = {}
         self._body: list[bytes] = []
         self._buffered = 0
@@ -164,8 +181,8 @@ class _Connection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment] # a stream transport
 
     def data_received(self, data: bytes) -> None:
-        if self.response is None:  # nothing was asked: the connection is not usable
-            self.close()
+        if self.response is None or self.response.complete:
+            self.close()  # bytes nobody asked for: the connection is not usable
             return
         self.got_bytes = True
         self._last_read = self.loop.time()
@@ -183,7 +200,7 @@ class _Connection(asyncio.Protocol):
         response = self.response
         if response is None or response.complete:
             return
-        if response.status and self._ends_at_close():
+        if response.status and exc is None and self._ends_at_close():
             self._end_response()
         else:
             self._fail(httpx.ReadError("The server closed the connection"))
@@ -198,7 +215,8 @@ class _Connection(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         response = self.response
-        if response is None:
+        if response is None or response.complete:
+            self.reusable = False  # a second answer to one request: never reuse
             return
         if status < 200:  # an interim answer (103 Early Hints); the real one follows
             self._fields = {}
@@ -214,6 +232,8 @@ class _Connection(asyncio.Protocol):
         self._wake_headers()
 
     def on_body(self, body: bytes) -> None:
+        if self.response is None or self.response.complete:
+            return
         if self._decoder is not None:
             try:
                 body = self._decoder.feed(body)
@@ -228,9 +248,9 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
-        if self.response is None or not self.response.status:
-            return  # the end of an interim answer
-        self.reusable = self.parser.should_keep_alive()
+        if self.response is None or not self.response.status or self.response.complete:
+            return  # the end of an interim answer (or of an answer nobody asked for)
+        self.reusable = self.failure is None and self.parser.should_keep_alive()
         self._end_response()
 
     # --- the request's side
@@ -244,8 +264,11 @@ class _Connection(asyncio.Protocol):
         self._body = []
         self._buffered = 0
         self._decoder = None
+        if self._paused:  # never pooled so, but a paused connection would wait forever
+            self._paused = False
+            self.transport.resume_reading()
         self._read_timeout = read_timeout
-        self._last_read = self.loop.time()
+        self._last_read = self.begun_at = self.loop.time()
         self._timer = self.loop.call_at(self._last_read + read_timeout, self._check_timeout)
         self.transport.write(request)
         return self.response
@@ -269,6 +292,7 @@ class _Connection(asyncio.Protocol):
         self._buffered = 0
         if self._paused and self.transport is not None:
             self._paused = False
+            self._last_read = self.loop.time()  # the wait for the reader is not the server's
             self.transport.resume_reading()
         return data
 
@@ -283,7 +307,8 @@ class _Connection(asyncio.Protocol):
             self._timer = None
         response = self.response
         self.response = None
-        if response is None or not response.complete or not self.reusable or self.closed:
+        unread = self._paused or bool(self._body)
+        if response is None or not response.complete or not self.reusable or self.closed or unread:
             self.close()
             return False
         self.idle_since = self.loop.time()
@@ -315,6 +340,7 @@ class _Connection(asyncio.Protocol):
         if self.failure is None:
             self.failure = exc
         self.reusable = False
+        self.closed = True
         self._wake_headers()
         self._wake()
         if self.transport is not None:
@@ -333,6 +359,8 @@ class _Connection(asyncio.Protocol):
         self._headers_waiter = None
 
     def _check_timeout(self) -> None:
+        if self._paused:  # the reader is behind, not the server
+            self._last_read = self.loop.time()
         due = self._last_read + self._read_timeout
         if self.loop.time() >= due:
             self._timer = None
@@ -417,7 +445,12 @@ class WireClient:
         self._in_use.discard(connection)
         self._slots.release()
         if connection.release():
-            self._idle.setdefault(connection.origin, []).append(connection)
+            idle = self._idle.setdefault(connection.origin, [])
+            idle.append(connection)
+            # the oldest are at the bottom: close those kept too long
+            oldest_allowed = connection.idle_since - self._keepalive_seconds
+            while idle[0].closed or idle[0].idle_since < oldest_allowed:
+                idle.pop(0).close()
 
     async def aclose(self) -> None:
         for connections in self._idle.values():
@@ -440,12 +473,15 @@ class WireClient:
             except httpx.ReadError:
                 self._in_use.discard(connection)
                 connection.release()
-                if reused and not connection.got_bytes:
+                connection.close()
+                stale = connection.loop.time() - connection.begun_at < STALE_WINDOW_SECONDS
+                if reused and not connection.got_bytes and stale:
                     continue  # the server had closed it while idle: never processed
                 raise
             except BaseException:
                 self._in_use.discard(connection)
                 connection.release()
+                connection.close()
                 raise
             return response
         raise httpx.ReadError("The server closed the connection")  # pragma: no cover

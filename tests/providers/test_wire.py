@@ -68,6 +68,11 @@ async def upstream(seen: dict[str, Any]) -> AsyncIterator[str]:
         await response.write_eof()
         return response
 
+    async def bulky(request: web.Request) -> web.Response:
+        assert request.transport is not None
+        seen.setdefault("peers", []).append(request.transport.get_extra_info("peername"))
+        return web.Response(body=BIG[:300_000])
+
     async def refused(request: web.Request) -> web.Response:
         return web.json_response({"error": "no"}, status=429, headers={"Retry-After": "7"})
 
@@ -85,6 +90,7 @@ async def upstream(seen: dict[str, Any]) -> AsyncIterator[str]:
     app.router.add_get("/stalls", stalls)
     app.router.add_get("/big", big)
     app.router.add_post("/refused", refused)
+    app.router.add_get("/bulky", bulky)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -339,6 +345,53 @@ def test_a_kept_connection_closed_by_the_server_is_replaced_and_the_call_resent(
     assert run(scenario()) == [b"conn0", b"conn1"]
 
 
+def test_a_call_the_server_may_have_processed_is_not_sent_again(run: Runner) -> None:
+    requests = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        nonlocal requests
+        await read_request(reader)
+        requests += 1
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await read_request(reader)
+        requests += 1
+        await asyncio.sleep(0.5)  # working on it, then the server dies
+
+    async def scenario() -> None:
+        client = wire()
+        async with raw_upstream(handle) as origin:
+            await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+            with pytest.raises(httpx.ReadError):
+                await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+        await client.aclose()
+
+    run(scenario())
+    assert requests == 2
+
+
+def test_an_answer_left_unread_in_the_buffer_does_not_leave_its_connection_in_the_pool(
+    run: Runner,
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def scenario() -> int:
+        client = wire()
+        async with upstream(seen) as origin:
+            response = await client.open("GET", f"{origin}/bulky", {}, b"", **TIMEOUTS)
+            await asyncio.sleep(0.3)  # the whole answer arrives; reading pauses; nobody reads
+            client.finish(response)
+            status, _, body = await client.exchange(
+                "GET", f"{origin}/bulky", {}, b"", connect_timeout=2, read_timeout=2
+            )
+        await client.aclose()
+        assert len(body) == 300_000
+        return status
+
+    assert run(scenario()) == 200
+    assert seen["peers"][0] != seen["peers"][1]
+
+
 def test_a_body_ending_with_the_connection_is_whole_and_the_connection_not_kept(
     run: Runner,
 ) -> None:
@@ -376,6 +429,26 @@ def test_calls_beyond_the_connection_cap_wait_within_the_connect_timeout(
                 )
             assert (await first)[2] == b"late"
         await client.aclose()
+
+    run(scenario())
+
+
+def test_a_provider_client_closes_its_kept_connections_when_done(run: Runner) -> None:
+    closed = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        if await reader.read(100) == b"":
+            closed.set()
+
+    async def scenario() -> None:
+        async with raw_upstream(handle) as origin:
+            async with build_async_client() as client:
+                await client.wire.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+                assert not closed.is_set()  # kept for the next call
+            await asyncio.wait_for(closed.wait(), 2)
 
     run(scenario())
 
