@@ -30,22 +30,27 @@ def test_rows_buffered_at_shutdown_are_written(
     port = free_port()
     # Rows wait a minute in the buffer: only the shutdown hook can write them.
     server = start_daphne(port, child_env(LEDGER_FLUSH_MS="60000"), tmp_path / "daphne.log")
-    # when it answers 30 requests and is stopped at once
-    with httpx.Client(
-        base_url=f"http://127.0.0.1:{port}/v1",
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=20,
-    ) as client:
-        for i in range(30):
-            response = client.post(
-                "/chat/completions",
-                json={"model": "durable", "messages": [{"role": "user", "content": f"질문 {i}"}]},
-            )
-            assert response.status_code == 200
-    assert not UsageRecord.objects.filter(deployment_id=deployment.pk).exists()
-    os.kill(server.process.pid, signal.SIGTERM)
-    server.process.wait(20)
-    server.stop()
+    try:
+        # when it answers 30 requests and is stopped at once
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}/v1",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=20,
+        ) as client:
+            for i in range(30):
+                response = client.post(
+                    "/chat/completions",
+                    json={
+                        "model": "durable",
+                        "messages": [{"role": "user", "content": f"질문 {i}"}],
+                    },
+                )
+                assert response.status_code == 200
+        assert not UsageRecord.objects.filter(deployment_id=deployment.pk).exists()
+        os.kill(server.process.pid, signal.SIGTERM)
+        server.process.wait(20)
+    finally:
+        server.stop()  # also when the test failed: no server outlives it
     # then every answered request has its row
     rows = UsageRecord.objects.filter(deployment_id=deployment.pk, status="ok")
     assert rows.count() == 30
