@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         DeploymentTarget,
         EmbeddingRequest,
     )
+    from providers.wire import WireResponse
 
 
 def transport_error(exc: httpx.HTTPError) -> ProviderError:
@@ -48,12 +49,12 @@ async def _prepared(
     return await adapter.authorize(call, target, client)
 
 
-async def _exchange(
+async def _open(
     client: ProviderClient, call: HttpCall, timeouts: tuple[float, float]
-) -> tuple[int, Mapping[str, str], bytes]:
+) -> WireResponse:
     connect, read = timeouts
     try:
-        return await client.wire.exchange(
+        return await client.wire.open(
             call.method,
             call.url,
             call.headers,
@@ -63,6 +64,19 @@ async def _exchange(
         )
     except httpx.HTTPError as exc:
         raise transport_error(exc) from exc
+
+
+async def _exchange(
+    client: ProviderClient, call: HttpCall, timeouts: tuple[float, float]
+) -> tuple[int, Mapping[str, str], bytes]:
+    response = await _open(client, call, timeouts)
+    try:
+        body = await response.read()
+    except httpx.HTTPError as exc:
+        raise transport_error(exc) from exc
+    finally:
+        client.wire.finish(response)
+    return response.status, response.headers, body
 
 
 async def send_chat(
@@ -96,18 +110,7 @@ async def open_stream(
         client, adapter, target, adapter.build_chat_call(target, request, stream=True)
     )
     parser = adapter.stream_parser(request=request, target=target)
-    connect, read = _timeouts(target, deadline_seconds)
-    try:
-        response = await client.wire.open(
-            call.method,
-            call.url,
-            call.headers,
-            call.body,
-            connect_timeout=connect,
-            read_timeout=read,
-        )
-    except httpx.HTTPError as exc:
-        raise transport_error(exc) from exc
+    response = await _open(client, call, _timeouts(target, deadline_seconds))
     try:
         try:
             if response.status >= 400:

@@ -106,8 +106,11 @@ def celery_worker_process(
     process.stop()
 
 
-def start_daphne(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
-    """daphne serving the project's ASGI app on 127.0.0.1:``port``, once it listens."""
+def start_daphne(
+    port: int, env: dict[str, str], log: Path, app: str = "chatapp.asgi:application"
+) -> ManagedProcess:
+    """daphne serving ``app`` (the project's ASGI app) on 127.0.0.1:``port``, once it
+    listens."""
     process = ManagedProcess.start(
         "daphne",
         [
@@ -118,7 +121,7 @@ def start_daphne(port: int, env: dict[str, str], log: Path) -> ManagedProcess:
             "127.0.0.1",
             "-p",
             str(port),
-            "chatapp.asgi:application",
+            app,
         ],
         env=env,
         log=log,
