@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
@@ -152,6 +152,23 @@ def run(request: pytest.FixtureRequest) -> Runner:
     return on_loop
 
 
+async def exchange(
+    client: WireClient,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    **timeouts: float,
+) -> tuple[int, Mapping[str, str], bytes]:
+    """A whole answer, as the transport reads one: open, read, finish."""
+    response = await client.open(method, url, headers, body, **timeouts)
+    try:
+        content = await response.read()
+    finally:
+        client.finish(response)
+    return response.status, response.headers, content
+
+
 def wire(max_connections: int = 16) -> WireClient:
     return WireClient(tls=tls_context(), max_connections=max_connections, keepalive_seconds=60)
 
@@ -164,7 +181,8 @@ def test_a_model_call_goes_out_as_the_adapter_built_it_on_one_kept_connection(ru
         answers = []
         async with upstream(seen) as origin:
             for _ in range(2):
-                status, _headers, body = await client.exchange(
+                status, _headers, body = await exchange(
+                    client,
                     "POST",
                     f"{origin}/model/anthropic.claude-v1%3A0/converse",
                     {"X-Amz-Date": "20261128T000000Z", "Content-Type": "application/json"},
@@ -185,7 +203,7 @@ def test_a_model_call_goes_out_as_the_adapter_built_it_on_one_kept_connection(ru
     async def unencoded() -> None:
         client = wire()
         async with upstream(seen) as origin:
-            await client.exchange("POST", f"{origin}/model/a b/converse", {}, b"{}", **TIMEOUTS)
+            await exchange(client, "POST", f"{origin}/model/a b/converse", {}, b"{}", **TIMEOUTS)
         await client.aclose()
 
     run(unencoded())
@@ -196,8 +214,8 @@ def test_an_error_answer_keeps_its_status_headers_and_body(run: Runner) -> None:
     async def scenario() -> tuple[int, str | None, bytes]:
         client = wire()
         async with upstream({}) as origin:
-            status, headers, body = await client.exchange(
-                "POST", f"{origin}/refused", {}, b"", **TIMEOUTS
+            status, headers, body = await exchange(
+                client, "POST", f"{origin}/refused", {}, b"", **TIMEOUTS
             )
         await client.aclose()
         return status, headers.get("retry-after"), body
@@ -210,8 +228,8 @@ def test_failures_are_httpx_errors(run: Runner) -> None:
         client = wire()
         async with upstream({}) as origin:
             with pytest.raises(httpx.ReadTimeout):
-                await client.exchange(
-                    "GET", f"{origin}/slow", {}, b"", connect_timeout=1, read_timeout=0.2
+                await exchange(
+                    client, "GET", f"{origin}/slow", {}, b"", connect_timeout=1, read_timeout=0.2
                 )
             # silent in the middle of a stream
             response = await client.open(
@@ -224,9 +242,9 @@ def test_failures_are_httpx_errors(run: Runner) -> None:
             finally:
                 client.finish(response)
         with pytest.raises(httpx.ConnectError):
-            await client.exchange("GET", f"http://127.0.0.1:{free_port()}/", {}, b"", **TIMEOUTS)
+            await exchange(client, "GET", f"http://127.0.0.1:{free_port()}/", {}, b"", **TIMEOUTS)
         with pytest.raises(httpx.UnsupportedProtocol):
-            await client.exchange("GET", "ftp://127.0.0.1/", {}, b"", **TIMEOUTS)
+            await exchange(client, "GET", "ftp://127.0.0.1/", {}, b"", **TIMEOUTS)
         await client.aclose()
 
     run(scenario())
@@ -242,8 +260,8 @@ def test_a_header_cannot_smuggle_another_and_nothing_is_sent(run: Runner) -> Non
         client = wire()
         async with raw_upstream(handle) as origin:
             with pytest.raises(httpx.LocalProtocolError):
-                await client.exchange(
-                    "POST", f"{origin}/v1", {"X-Note": "a\r\nX-Admin: 1"}, b"", **TIMEOUTS
+                await exchange(
+                    client, "POST", f"{origin}/v1", {"X-Note": "a\r\nX-Admin: 1"}, b"", **TIMEOUTS
                 )
             await asyncio.sleep(0.1)
         await client.aclose()
@@ -336,7 +354,7 @@ def test_a_kept_connection_closed_by_the_server_is_replaced_and_the_call_resent(
         client = wire()
         async with raw_upstream(handle) as origin:
             bodies = [
-                (await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
+                (await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
                 for _ in range(2)
             ]
         await client.aclose()
@@ -361,9 +379,9 @@ def test_a_call_the_server_may_have_processed_is_not_sent_again(run: Runner) -> 
     async def scenario() -> None:
         client = wire()
         async with raw_upstream(handle) as origin:
-            await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+            await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
             with pytest.raises(httpx.ReadError):
-                await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+                await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
         await client.aclose()
 
     run(scenario())
@@ -381,8 +399,8 @@ def test_an_answer_left_unread_in_the_buffer_does_not_leave_its_connection_in_th
             response = await client.open("GET", f"{origin}/bulky", {}, b"", **TIMEOUTS)
             await asyncio.sleep(0.3)  # the whole answer arrives; reading pauses; nobody reads
             client.finish(response)
-            status, _, body = await client.exchange(
-                "GET", f"{origin}/bulky", {}, b"", connect_timeout=2, read_timeout=2
+            status, _, body = await exchange(
+                client, "GET", f"{origin}/bulky", {}, b"", connect_timeout=2, read_timeout=2
             )
         await client.aclose()
         assert len(body) == 300_000
@@ -404,7 +422,7 @@ def test_a_body_ending_with_the_connection_is_whole_and_the_connection_not_kept(
         client = wire()
         async with raw_upstream(handle) as origin:
             bodies = [
-                (await client.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
+                (await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
                 for _ in range(2)
             ]
         await client.aclose()
@@ -420,12 +438,12 @@ def test_calls_beyond_the_connection_cap_wait_within_the_connect_timeout(
         client = wire(max_connections=1)
         async with upstream({}) as origin:
             first = asyncio.ensure_future(
-                client.exchange("GET", f"{origin}/slow", {}, b"", **TIMEOUTS)
+                exchange(client, "GET", f"{origin}/slow", {}, b"", **TIMEOUTS)
             )
             await asyncio.sleep(0.1)
             with pytest.raises(httpx.PoolTimeout):
-                await client.exchange(
-                    "GET", f"{origin}/slow", {}, b"", connect_timeout=0.2, read_timeout=5
+                await exchange(
+                    client, "GET", f"{origin}/slow", {}, b"", connect_timeout=0.2, read_timeout=5
                 )
             assert (await first)[2] == b"late"
         await client.aclose()
@@ -446,7 +464,7 @@ def test_a_provider_client_closes_its_kept_connections_when_done(run: Runner) ->
     async def scenario() -> None:
         async with raw_upstream(handle) as origin:
             async with build_async_client() as client:
-                await client.wire.exchange("POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
+                await exchange(client.wire, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS)
                 assert not closed.is_set()  # kept for the next call
             await asyncio.wait_for(closed.wait(), 2)
 
