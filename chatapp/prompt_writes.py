@@ -1,0 +1,114 @@
+"""daphne's connections send what they are given at once, as asyncio's transports do.
+
+Twisted's TCP transport never sends in ``write``: it buffers the bytes, asks the
+loop to watch the socket for writability (an epoll registration), sends on the
+next loop turn and unregisters. Every response and every streamed chunk paid
+that turn and two epoll changes, and a new stream's first chunk waited behind
+every other callback ready in that turn.
+
+``PromptWriteServer`` sends at once when nothing is waiting to be sent, and
+leaves anything the socket does not take to Twisted's buffer and its usual
+writability wake-up (so back-pressure on producers is unchanged). Response
+headers are the one exception: Twisted writes them just before the body, so they
+are held to go out with it in one packet; if no body follows in the same turn
+(a HEAD or 204 answer, or a stream still waiting for its first chunk) they are
+sent on the next turn. The connection also turns Nagle's algorithm off, as
+asyncio's transports do: chunks of a stream are small writes that must not wait
+for the previous one's acknowledgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from twisted.internet import tcp
+from twisted.web import http
+
+
+class PromptWriteServer(tcp.Server):
+    _held: bytes = b""
+    _hold_next_sequence = False
+    _flush_scheduled = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setTcpNoDelay(True)
+
+    def _nothing_waiting(self) -> bool:
+        return bool(
+            self.connected
+            and not self.disconnecting
+            and not self._writeDisconnecting
+            and not self.TLS
+            and not self._tempDataLen
+            and not self.dataBuffer
+        )
+
+    def write(self, data: bytes) -> None:
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        if data and self._nothing_waiting():
+            sent = self.writeSomeData(data)
+            if type(sent) is int:
+                if sent == len(data):
+                    return
+                data = data[sent:]
+            # A lost connection is left to Twisted's buffered path: its next write
+            # attempt sees the same error and closes the connection as usual.
+        super().write(data)  # type: ignore[no-untyped-call]
+
+    def writeSequence(self, iovec: Iterable[bytes]) -> None:  # noqa: N802 - Twisted's name
+        if self._hold_next_sequence:
+            self._hold_next_sequence = False
+            self._hold(b"".join(iovec))
+            return
+        self.write(b"".join(iovec))
+
+    def hold_next_sequence(self, hold: bool = True) -> None:
+        """The next ``writeSequence`` waits for the write after it (response headers)."""
+        self._hold_next_sequence = hold
+
+    def _hold(self, data: bytes) -> None:
+        self._held += data
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop = getattr(self.reactor, "_asyncioEventloop", None)
+            if loop is not None:
+                loop.call_soon(self._flush_held)
+            else:
+                self.reactor.callLater(0, self._flush_held)
+
+    def _flush_held(self) -> None:
+        self._flush_scheduled = False
+        if self._held:
+            self.write(b"")
+
+    def loseConnection(self) -> None:  # noqa: N802 - Twisted's name
+        if self._held:
+            self.write(b"")
+        super().loseConnection()  # type: ignore[no-untyped-call]
+
+
+_twisted_write_headers = http.HTTPChannel.writeHeaders
+
+
+def _write_headers_with_body(
+    channel: http.HTTPChannel, version: bytes, code: bytes, reason: bytes, headers: Any
+) -> None:
+    transport = channel.transport
+    if not isinstance(transport, PromptWriteServer):
+        _twisted_write_headers(channel, version, code, reason, headers)  # type: ignore[no-untyped-call]
+        return
+    transport.hold_next_sequence()
+    try:
+        _twisted_write_headers(channel, version, code, reason, headers)  # type: ignore[no-untyped-call]
+    finally:
+        transport.hold_next_sequence(False)
+
+
+def install() -> None:
+    # Every TCP port daphne listens on makes its connections from this class.
+    tcp.Port.transport = PromptWriteServer
+    http.HTTPChannel.writeHeaders = _write_headers_with_body  # type: ignore[method-assign]
