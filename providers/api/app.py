@@ -11,7 +11,6 @@ disconnects during a stream, the upstream request is cancelled.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -72,6 +71,8 @@ class BodyTooLarge(GatewayError):
 
 
 async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    # With its length known, the server sends the answer whole, not as chunks.
+    headers = [*headers, (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -185,18 +186,21 @@ class OpenAIApi:
                 send, 200, chat_completion_json(response, completion_id=completion_id), JSON_HEADERS
             )
             return
-        producer = asyncio.ensure_future(self.stream(request, caller, completion_id, send))
-        watcher = asyncio.ensure_future(wait_for_disconnect(receive))
-        done, _pending = await asyncio.wait(
-            {producer, watcher}, return_when=asyncio.FIRST_COMPLETED
-        )
-        if producer not in done:
-            producer.cancel()  # the client left: stop the upstream request too
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await producer
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
+        # The stream runs in the request's own task (a task of its own would wait a
+        # loop turn to start, behind every other stream's chunks); a watcher cancels
+        # it when the client leaves, which also closes the upstream request.
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - an ASGI app runs in a task
+        watcher = asyncio.ensure_future(cancel_on_disconnect(receive, task))
+        try:
+            await self.stream(request, caller, completion_id, send)
+        except asyncio.CancelledError:
+            if not client_left(watcher):
+                raise
+        finally:
+            watcher.cancel()
+        if client_left(watcher):
+            task.uncancel()  # the stream is over: the request's task goes on
 
     async def stream(self, request: Any, caller: Caller, completion_id: str, send: Send) -> None:
         encoder = ChunkEncoder(completion_id=completion_id, model=request.model)
@@ -227,8 +231,14 @@ class OpenAIApi:
         await send({"type": "http.response.body", "body": ChunkEncoder.DONE})
 
 
-async def wait_for_disconnect(receive: Receive) -> None:
+async def cancel_on_disconnect(receive: Receive, task: asyncio.Task[Any]) -> bool:
+    """Cancel ``task`` when the client disconnects; True once it has."""
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return
+            task.cancel()
+            return True
+
+
+def client_left(watcher: asyncio.Future[bool]) -> bool:
+    return watcher.done() and not watcher.cancelled() and watcher.result()
