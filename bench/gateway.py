@@ -17,7 +17,6 @@ request. Prints a table and PASS/MISS per target; writes the figures as JSON to
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import os
@@ -30,6 +29,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+
+import uvloop
 
 from bench import phases
 from bench.procs import DATA_DIR, MemorySampler, Services, start_services
@@ -184,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         services = start_services(stack, scratch, chunk_delay_ms=args.chunk_delay_ms)
         sampler = MemorySampler(services.daphne_process).start()
         bench = phases.Bench(services, sampler, args.duration_per_level, args.stream_words)
-        asyncio.run(measure(bench, args, results))
+        uvloop.run(measure(bench, args, results))  # the load generator's loop, as the server's
         stack.log("Waiting for the ledger to flush")
         counts = services.ledger_counts(bench.gateway_requests)
         by_status = counts.get("by_status")

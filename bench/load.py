@@ -1,25 +1,33 @@
-"""The load generator: closed-loop workers, each with its own httpx client holding one
+"""The load generator: closed-loop workers, each with its own client holding one
 HTTP/1.1 keep-alive connection (so the pool is sized to the concurrency), timing each
 request, and for streams the time to the first chunk with content.
 
-One client per worker rather than one shared client with N connections: httpcore's
-pool scans all its connections on every request and release, which at 32-64
-connections made the load generator itself the bottleneck here (about 3.5 ms of
-client CPU per request and a p99 of 1.5 s against the fake alone at concurrency 64,
-against 1.1 ms and 78 ms with one client per worker).
+The client is the gateway's own HTTP/1.1 client (``providers.wire``: httptools' C
+parser), on uvloop, for the direct and the gateway path alike. The load generator
+shares the machine's two cores with the fake upstream and the server under test, so
+its own CPU is noise in every figure: with httpx it spent about 1.5 ms per request,
+more than the gateway itself, and the three processes together wanted more than the
+two cores (the server was descheduled for several milliseconds at a time).
+
+One client per worker rather than one shared client with N connections: a shared
+pool made the load generator itself the bottleneck at 32-64 connections.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 
+from providers.wire import WireClient
+
 MAX_ERROR_SAMPLES = 3
+TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -73,12 +81,9 @@ class Clients:
     """``concurrency`` clients of one keep-alive connection each, one per worker."""
 
     def __init__(self, concurrency: int) -> None:
+        tls = ssl.create_default_context()
         self.all = [
-            httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                timeout=httpx.Timeout(60.0),
-                trust_env=False,
-            )
+            WireClient(tls=tls, max_connections=1, keepalive_seconds=TIMEOUT_SECONDS)
             for _ in range(concurrency)
         ]
 
@@ -93,7 +98,7 @@ class Clients:
         await asyncio.gather(*(client.aclose() for client in self.all))
 
 
-def has_content(payload: str) -> bool:
+def has_content(payload: bytes) -> bool:
     try:
         choices = json.loads(payload).get("choices") or []
     except (json.JSONDecodeError, AttributeError):
@@ -102,44 +107,67 @@ def has_content(payload: str) -> bool:
 
 
 async def call_once(
-    client: httpx.AsyncClient, endpoint: Endpoint, body: bytes, result: PathResult
+    client: WireClient, endpoint: Endpoint, body: bytes, result: PathResult
 ) -> None:
     started = time.perf_counter()
     try:
-        response = await client.post(endpoint.url, content=body, headers=endpoint.headers)
+        response = await client.open(
+            "POST",
+            endpoint.url,
+            endpoint.headers,
+            body,
+            connect_timeout=TIMEOUT_SECONDS,
+            read_timeout=TIMEOUT_SECONDS,
+        )
+        try:
+            content = await response.read()
+        finally:
+            client.finish(response)
     except httpx.HTTPError as exc:
         result.fail(f"{type(exc).__name__}: {exc}")
         return
-    if response.status_code != 200:
-        result.fail(f"HTTP {response.status_code}: {response.text}")
+    if response.status != 200:
+        result.fail(f"HTTP {response.status}: {content.decode(errors='replace')}")
         return
     result.latencies.append(time.perf_counter() - started)
 
 
 async def stream_once(
-    client: httpx.AsyncClient, endpoint: Endpoint, body: bytes, result: PathResult
+    client: WireClient, endpoint: Endpoint, body: bytes, result: PathResult
 ) -> None:
     started = time.perf_counter()
     first: float | None = None
     chunks = 0
     try:
-        async with client.stream(
-            "POST", endpoint.url, content=body, headers=endpoint.headers
-        ) as response:
-            if response.status_code != 200:
-                await response.aread()
-                result.fail(f"HTTP {response.status_code}: {response.text}")
+        response = await client.open(
+            "POST",
+            endpoint.url,
+            endpoint.headers,
+            body,
+            connect_timeout=TIMEOUT_SECONDS,
+            read_timeout=TIMEOUT_SECONDS,
+        )
+        try:
+            if response.status != 200:
+                content = await response.read()
+                result.fail(f"HTTP {response.status}: {content.decode(errors='replace')}")
                 return
             # Read to the end (past [DONE]) so the connection goes back to the pool.
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue
-                payload = line[5:].strip()
-                if payload == "[DONE]":
-                    continue
-                chunks += 1
-                if first is None and has_content(payload):
-                    first = time.perf_counter()
+            rest = b""
+            async for data in response.chunks():
+                lines = (rest + data).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    if not line.startswith(b"data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == b"[DONE]":
+                        continue
+                    chunks += 1
+                    if first is None and has_content(payload):
+                        first = time.perf_counter()
+        finally:
+            client.finish(response)
     except httpx.HTTPError as exc:
         result.fail(f"{type(exc).__name__}: {exc}")
         return
@@ -151,7 +179,7 @@ async def stream_once(
     result.chunks += chunks
 
 
-Call = Callable[[httpx.AsyncClient, Endpoint, bytes, PathResult], Awaitable[None]]
+Call = Callable[[WireClient, Endpoint, bytes, PathResult], Awaitable[None]]
 
 
 async def burst(
@@ -167,7 +195,7 @@ async def burst(
     call: Call = stream_once if stream else call_once
     remaining = count
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: WireClient) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
@@ -192,7 +220,7 @@ async def for_duration(
     call: Call = stream_once if stream else call_once
     deadline = time.perf_counter() + seconds
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(client: WireClient) -> None:
         while time.perf_counter() < deadline:
             await call(client, endpoint, body, result)
 
