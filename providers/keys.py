@@ -46,6 +46,7 @@ class Caller:
     tpm: int | None = None
     max_budget_usd: Decimal | None = None
     source: str = "api"
+    expires_at: float | None = None  # the key's expiry, epoch seconds
 
     def may_use(self, model_name: str) -> bool:
         return not self.allowed_models or model_name in self.allowed_models
@@ -108,9 +109,14 @@ def caller_for_key(plaintext: str) -> Caller | None:
     its owner deactivated. One query (plus the owner's department)."""
     if not plaintext.startswith(KEY_PREFIX):
         return None
+    return caller_for_key_hash(key_hash(plaintext))
+
+
+def caller_for_key_hash(digest: str) -> Caller | None:
+    """``caller_for_key`` by the key's hash (what caches hold, never the key)."""
     key = (
         VirtualKey.objects.select_related("user")
-        .filter(key_hash=key_hash(plaintext), revoked_at__isnull=True)
+        .filter(key_hash=digest, revoked_at__isnull=True)
         .first()
     )
     if key is None or not key.user.is_active:
@@ -127,6 +133,7 @@ def caller_for_key(plaintext: str) -> Caller | None:
         tpm=key.tpm,
         max_budget_usd=key.max_budget_usd,
         source="api",
+        expires_at=key.expires_at.timestamp() if key.expires_at is not None else None,
     )
 
 

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 
 import redis
 import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
 from django.apps import apps
 
+from providers.budgets.table import MAX_AGE_SECONDS as COST_TABLE_MAX_AGE
 from providers.budgets.table import CostTable, cost_table_load
 from providers.events import CHANNEL, decode
 from providers.http import ProviderClient, build_async_client
-from providers.keys import Caller, caller_for_key, key_hash
+from providers.keys import KEY_PREFIX, Caller, caller_for_key_hash, key_hash
 from providers.ledger import LedgerWriter
 from providers.redis_clients import async_redis, sync_redis
+from providers.reloading import Reloading
+from providers.snapshot import MAX_AGE_SECONDS as SNAPSHOT_MAX_AGE
 from providers.snapshot import Snapshot, snapshot_load
 
 logger = logging.getLogger(__name__)
@@ -95,13 +97,10 @@ class GatewayRuntime:
         self._redis: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
             weakref.WeakKeyDictionary()
         )
-        self._snapshot: Snapshot | None = None
-        self._cost_table: CostTable | None = None
-        # One load at a time per loop: a burst of first calls must not each read the table.
-        self._cost_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._keys: dict[str, tuple[Caller | None, float]] = {}
+        self.config = Reloading("configuration", self._snapshot_load, max_age=SNAPSHOT_MAX_AGE)
+        self.costs = Reloading("budgets", cost_table_load, max_age=COST_TABLE_MAX_AGE)
+        # key hash → (its caller, None for no valid key,)
+        self._keys: dict[str, Reloading[tuple[Caller | None]]] = {}
         self.cooldowns: dict[int, float] = {}  # deployment id → monotonic time it ends
         self.stats = RoutingStats()
         # Spreads load over deployments (not security); one, as seeding costs 15 µs a call.
@@ -129,60 +128,55 @@ class GatewayRuntime:
 
     # --- budgets and rate limits ----------------------------------------------------
     async def cost_table(self) -> CostTable:
-        table = self._cost_table
-        if table is not None and table.fresh():
-            return table
-        loop = asyncio.get_running_loop()
-        lock = self._cost_locks.setdefault(loop, asyncio.Lock())
-        async with lock:
-            table = self._cost_table
-            if table is None or not table.fresh():
-                table = await sync_to_async(cost_table_load)()
-                self._cost_table = table
-        return table
+        return self.costs.fresh() or await self.costs.aget()
 
     def forget_costs(self) -> None:
-        self._cost_table = None
+        self.costs.invalidate()
 
     # --- configuration ------------------------------------------------------------
-    def snapshot_sync(self) -> Snapshot:
-        snapshot = self._snapshot
-        if snapshot is None or not snapshot.fresh():
-            snapshot = snapshot_load()
-            self._snapshot = snapshot
-            self._load_cooldowns(snapshot)
+    def _snapshot_load(self) -> Snapshot:
+        snapshot = snapshot_load()
+        self._load_cooldowns(snapshot)
         return snapshot
 
+    def snapshot_sync(self) -> Snapshot:
+        return self.config.get()
+
     async def snapshot(self) -> Snapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.fresh():
-            return snapshot
-        return await sync_to_async(self.snapshot_sync)()
+        return self.config.fresh() or await self.config.aget()
 
     def forget_config(self) -> None:
-        self._snapshot = None
+        self.config.invalidate()
 
     # --- virtual keys ---------------------------------------------------------------
-    def caller_sync(self, plaintext: str) -> Caller | None:
+    def _key_entry(self, plaintext: str) -> Reloading[tuple[Caller | None]]:
         digest = key_hash(plaintext)
-        cached = self._keys.get(digest)
-        now = time.monotonic()
-        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
-            return cached[0]
-        caller = caller_for_key(plaintext)
-        if len(self._keys) > 10_000:
-            self._keys.clear()
-        self._keys[digest] = (caller, now)
-        return caller
+        entry = self._keys.get(digest)
+        if entry is None:
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            entry = Reloading(
+                "virtual key",
+                lambda: (caller_for_key_hash(digest),),
+                max_age=KEY_CACHE_SECONDS,
+            )
+            self._keys[digest] = entry
+        return entry
+
+    def caller_sync(self, plaintext: str) -> Caller | None:
+        if not plaintext.startswith(KEY_PREFIX):
+            return None
+        return _unexpired(self._key_entry(plaintext).get()[0])
 
     async def caller(self, plaintext: str) -> Caller | None:
-        cached = self._keys.get(key_hash(plaintext))
-        if cached is not None and time.monotonic() - cached[1] < KEY_CACHE_SECONDS:
-            return cached[0]
-        return await sync_to_async(self.caller_sync)(plaintext)
+        if not plaintext.startswith(KEY_PREFIX):
+            return None
+        entry = self._key_entry(plaintext)
+        found = entry.fresh() or await entry.aget()
+        return _unexpired(found[0])
 
     def forget_keys(self) -> None:
-        self._keys.clear()
+        self._keys = {}
 
     # --- cooldowns ---------------------------------------------------------------------
     def cooling(self, deployment_id: int) -> bool:
@@ -273,6 +267,13 @@ class GatewayRuntime:
             deployment_id, until = event.get("deployment_id"), event.get("until")
             if isinstance(deployment_id, int) and isinstance(until, int | float):
                 self.start_cooldown_locally(deployment_id, max(0.0, until - time.time()))
+
+
+def _unexpired(caller: Caller | None) -> Caller | None:
+    """A cached caller whose key has expired since it was read is no caller."""
+    if caller is not None and caller.expires_at is not None and caller.expires_at <= time.time():
+        return None
+    return caller
 
 
 def get_runtime() -> GatewayRuntime:

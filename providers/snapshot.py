@@ -4,8 +4,7 @@ database. Reloaded when a ``config.changed`` event arrives (and at most every
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from providers.deployment_secrets import secrets_open
@@ -59,10 +58,6 @@ class Snapshot:
     context_fallbacks: dict[str, tuple[str, ...]]
     policy: RouterPolicy
     catalog: dict[str, Prices]
-    loaded_at: float = field(default_factory=time.monotonic)
-
-    def fresh(self) -> bool:
-        return time.monotonic() - self.loaded_at < MAX_AGE_SECONDS
 
     def prices_for(self, entry: DeploymentEntry) -> Prices:
         if entry.prices is not None:

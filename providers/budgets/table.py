@@ -7,8 +7,7 @@ reloads it, so the request path reads no database.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING
 
@@ -68,10 +67,6 @@ class CostTable:
     limits_by_department: dict[int, LimitRule]
     # department id → (organization id, ids from the root down to itself)
     departments: dict[int, tuple[int, tuple[int, ...]]]
-    loaded_at: float = field(default_factory=time.monotonic)
-
-    def fresh(self) -> bool:
-        return time.monotonic() - self.loaded_at < MAX_AGE_SECONDS
 
     def chain(self, department_id: int | None) -> tuple[int, ...]:
         if department_id is None or department_id not in self.departments:

@@ -4,22 +4,21 @@
 it is reloaded (two queries) when older than ``CACHE_SECONDS`` and dropped at once
 when a rule is saved through ``providers.pii.services`` in this process or when
 ``PII_DEFAULT_ACTION`` changes. Other processes pick a change up within
-``CACHE_SECONDS``. The precedence rule is documented on ``PiiPolicy``.
+``CACHE_SECONDS`` (an async server reloads beside its requests, see
+``providers.reloading``). The precedence rule is documented on ``PiiPolicy``.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.conf import settings
 
 from orgs.models import Department
 from providers.pii.models import PiiPolicy
+from providers.reloading import Reloading
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -47,7 +46,6 @@ class PolicyTable:
     rules: Mapping[int | None, Mapping[str, str]]
     ancestors: Mapping[int, tuple[int, ...]]
     default_action: str
-    loaded_at: float = field(default_factory=time.monotonic)
 
     def resolve(self, department_id: int | None, model_name: str) -> Resolution:
         chain: tuple[int | None, ...] = (None,)
@@ -93,45 +91,11 @@ def _default_action() -> str:
     return str(settings.PII_DEFAULT_ACTION)
 
 
-class PolicyCache:
-    """One per process (made in ``PiiConfig.ready``). ``invalidate`` bumps a
-    generation, so a load that raced with a change is not kept as fresh."""
+class PolicyCache(Reloading["PolicyTable"]):
+    """One per process (made in ``PiiConfig.ready``); see ``providers.reloading``."""
 
     def __init__(self, max_age: float = CACHE_SECONDS) -> None:
-        self.max_age = max_age
-        self._table: PolicyTable | None = None
-        self._generation = 0
-        self._lock = threading.Lock()
-
-    def fresh(self) -> PolicyTable | None:
-        table = self._table
-        if table is None or time.monotonic() - table.loaded_at > self.max_age:
-            return None
-        return table
-
-    def get(self) -> PolicyTable:
-        table = self.fresh()
-        if table is not None:
-            return table
-        generation = self._generation
-        table = policy_table_load()
-        with self._lock:
-            if generation == self._generation:
-                self._table = table
-        return table
-
-    async def aget(self) -> PolicyTable:
-        table = self.fresh()
-        if table is not None:
-            return table
-        # Thread-sensitive: the loads queue on one thread, and ``get`` checks again,
-        # so a burst of requests finding the table stale loads it once.
-        return await sync_to_async(self.get, thread_sensitive=True)()
-
-    def invalidate(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._table = None
+        super().__init__("personal data policy", policy_table_load, max_age=max_age)
 
 
 def policy_cache() -> PolicyCache:

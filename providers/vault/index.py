@@ -1,24 +1,24 @@
 """The per-process index of who has a registered key for which provider (ids only,
 never a secret), so the gateway answers "no key" for most callers without a query.
 
-Reloaded after ``TTL_SECONDS`` (other processes' changes arrive within it), and
-dropped at once in this process by the vault's services after they commit. Created
+Reloaded after ``TTL_SECONDS`` (other processes' changes arrive within it; an async
+server reloads beside its requests, see ``providers.reloading``), and dropped at
+once in this process by the vault's services after they commit. Created
 by ``VaultConfig.ready()`` and reached through ``get_credential_index()`` (R8).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.db.models import Q
 
 from orgs.models import Department
 from orgs.selectors import subtree_filter
+from providers.reloading import Reloading
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -35,15 +35,11 @@ class Candidate:
 
 @dataclass(frozen=True)
 class IndexSnapshot:
-    loaded_at: float
     by_user: dict[int, dict[str, UUID]] = field(default_factory=dict)
     by_department: dict[int, dict[str, UUID]] = field(default_factory=dict)
     # For each department under a department that has a key: itself, then its
     # ancestors, nearest first. Departments outside every such subtree are absent.
     chains: dict[int, tuple[int, ...]] = field(default_factory=dict)
-
-    def fresh(self, now: float) -> bool:
-        return now - self.loaded_at < TTL_SECONDS
 
     def candidates(
         self, *, user_id: int | None, department_id: int | None, provider: str
@@ -63,7 +59,7 @@ class IndexSnapshot:
         return found
 
 
-def snapshot_load(now: float) -> IndexSnapshot:
+def snapshot_load() -> IndexSnapshot:
     """Two small queries: the active credentials, then the subtrees their departments
     cover (only when some department has a key)."""
     from providers.vault.models import ProviderCredential
@@ -87,41 +83,22 @@ def snapshot_load(now: float) -> IndexSnapshot:
         for dept_id, path in covered.values_list("pk", "path"):
             ids = [int(part) for part in path.strip("/").split("/") if part]
             chains[dept_id] = tuple(reversed(ids))
-    return IndexSnapshot(now, by_user, by_department, chains)
+    return IndexSnapshot(by_user, by_department, chains)
 
 
 class CredentialIndex:
     def __init__(self) -> None:
-        self._snapshot: IndexSnapshot | None = None
-        self._generation = 0
-        self._lock = threading.Lock()
+        self._index = Reloading("credential index", snapshot_load, max_age=TTL_SECONDS)
         self._touched: dict[UUID, float] = {}
 
     def current_sync(self) -> IndexSnapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.fresh(time.monotonic()):
-            return snapshot
-        with self._lock:
-            snapshot = self._snapshot
-            now = time.monotonic()
-            if snapshot is not None and snapshot.fresh(now):
-                return snapshot
-            generation = self._generation
-            snapshot = snapshot_load(now)
-            # An invalidation during the load means it may have missed the change.
-            if generation == self._generation:
-                self._snapshot = snapshot
-            return snapshot
+        return self._index.get()
 
     async def current(self) -> IndexSnapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.fresh(time.monotonic()):
-            return snapshot
-        return await sync_to_async(self.current_sync)()
+        return self._index.fresh() or await self._index.aget()
 
     def invalidate(self) -> None:
-        self._generation += 1
-        self._snapshot = None
+        self._index.invalidate()
 
     def touch_due(self, credential_id: UUID) -> bool:
         """True at most once a minute per credential: time to record ``last_used_at``."""
