@@ -1,17 +1,22 @@
-"""daphne's connections send at once, hold response headers for the body, and keep
-every byte in order when the socket takes less than it is given
-(chatapp.prompt_writes), checked against a real daphne."""
+"""daphne's HTTP connections send at once, hold response headers for the body, and keep
+every byte in order when the socket takes less than it is given; websocket
+connections keep Twisted's buffered writes (chatapp.prompt_writes). Checked against a
+real daphne."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
 from chatapp.devstack.processes import free_port
+from tests.aio import run
 from tests.chatapp.write_probe import BLOCK
 from tests.conftest import start_daphne
 
@@ -27,11 +32,27 @@ def probe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.stop()
 
 
-def test_connections_are_prompt_and_without_nagle(probe_url: str) -> None:
+def test_http_connections_are_prompt_and_without_nagle(probe_url: str) -> None:
     with httpx.Client(base_url=probe_url, timeout=10) as client:
         transports = client.get("/transports").json()
-    assert transports, "the probe saw no connection"
-    assert all(t == {"class": "PromptWriteServer", "nodelay": True} for t in transports)
+    assert all(t["class"] == "PromptWriteServer" and t["nodelay"] for t in transports)
+    assert {"class": "PromptWriteServer", "nodelay": True, "prompt": True} in transports
+
+
+def test_websocket_connections_keep_buffered_writes(probe_url: str) -> None:
+    async def report_over_a_websocket() -> list[Any]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(probe_url.replace("http", "ws", 1) + "/ws") as ws,
+        ):
+            replies = []
+            for _ in range(3):
+                await ws.send_str("report")
+                replies.append(json.loads((await ws.receive(timeout=5)).data))
+            return replies
+
+    for transports in run(report_over_a_websocket()):
+        assert {"class": "PromptWriteServer", "nodelay": True, "prompt": False} in transports
 
 
 def test_headers_go_out_before_a_body_that_comes_later(probe_url: str) -> None:

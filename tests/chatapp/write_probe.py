@@ -1,7 +1,7 @@
 """An ASGI app, tuned as the platform's is, whose answers exercise how daphne's
 connections send (chatapp.prompt_writes): headers written before a body that comes
 later, answers without a body, a body larger than the socket takes at once, and a
-report of the connections' transport."""
+report of the connections' transport (over HTTP and over a websocket)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,28 @@ def _transports() -> list[dict[str, Any]]:
     from twisted.internet import reactor, tcp
 
     return [
-        {"class": type(reader).__name__, "nodelay": reader.getTcpNoDelay()}
+        {
+            "class": type(reader).__name__,
+            "nodelay": reader.getTcpNoDelay(),
+            "prompt": getattr(reader, "prompt", None),
+        }
         for reader in reactor.getReaders()  # type: ignore[misc]
         if isinstance(reader, tcp.Server)
     ]
 
 
+async def websocket(receive: Any, send: Any) -> None:
+    """Answers every message with the connections' report."""
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while (await receive())["type"] == "websocket.receive":
+        await send({"type": "websocket.send", "text": json.dumps(_transports())})
+
+
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await websocket(receive, send)
+        return
     if scope["type"] != "http":
         return
     path = scope["path"]
