@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from providers.wire import WireClient
+from providers.wire import WireClient, WireResponse
 
 MAX_ERROR_SAMPLES = 3
 TIMEOUT_SECONDS = 60.0
@@ -106,19 +106,23 @@ def has_content(payload: bytes) -> bool:
     return bool(choices and (choices[0].get("delta") or {}).get("content"))
 
 
+async def post(client: WireClient, endpoint: Endpoint, body: bytes) -> WireResponse:
+    return await client.open(
+        "POST",
+        endpoint.url,
+        endpoint.headers,
+        body,
+        connect_timeout=TIMEOUT_SECONDS,
+        read_timeout=TIMEOUT_SECONDS,
+    )
+
+
 async def call_once(
     client: WireClient, endpoint: Endpoint, body: bytes, result: PathResult
 ) -> None:
     started = time.perf_counter()
     try:
-        response = await client.open(
-            "POST",
-            endpoint.url,
-            endpoint.headers,
-            body,
-            connect_timeout=TIMEOUT_SECONDS,
-            read_timeout=TIMEOUT_SECONDS,
-        )
+        response = await post(client, endpoint, body)
         try:
             content = await response.read()
         finally:
@@ -139,14 +143,7 @@ async def stream_once(
     first: float | None = None
     chunks = 0
     try:
-        response = await client.open(
-            "POST",
-            endpoint.url,
-            endpoint.headers,
-            body,
-            connect_timeout=TIMEOUT_SECONDS,
-            read_timeout=TIMEOUT_SECONDS,
-        )
+        response = await post(client, endpoint, body)
         try:
             if response.status != 200:
                 content = await response.read()
