@@ -1,4 +1,4 @@
-"""daphne's connections send what they are given at once, as asyncio's transports do.
+"""daphne's HTTP connections send what they are given at once, as asyncio's transports do.
 
 Twisted's TCP transport never sends in ``write``: it buffers the bytes, asks the
 loop to watch the socket for writability (an epoll registration), sends on the

@@ -169,6 +169,18 @@ async def exchange(
     return response.status, response.headers, content
 
 
+async def two_calls(handle: Handler) -> list[bytes]:
+    """The bodies of two calls in a row to an upstream answering with ``handle``."""
+    client = wire()
+    async with raw_upstream(handle) as origin:
+        bodies = [
+            (await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
+            for _ in range(2)
+        ]
+    await client.aclose()
+    return bodies
+
+
 def wire(max_connections: int = 16) -> WireClient:
     return WireClient(tls=tls_context(), max_connections=max_connections, keepalive_seconds=60)
 
@@ -350,17 +362,7 @@ def test_a_kept_connection_closed_by_the_server_is_replaced_and_the_call_resent(
         if n == 0:
             await read_request(reader)  # the second call arrives; close without answering
 
-    async def scenario() -> list[bytes]:
-        client = wire()
-        async with raw_upstream(handle) as origin:
-            bodies = [
-                (await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
-                for _ in range(2)
-            ]
-        await client.aclose()
-        return bodies
-
-    assert run(scenario()) == [b"conn0", b"conn1"]
+    assert run(two_calls(handle)) == [b"conn0", b"conn1"]
 
 
 def test_a_call_the_server_may_have_processed_is_not_sent_again(run: Runner) -> None:
@@ -418,17 +420,7 @@ def test_a_body_ending_with_the_connection_is_whole_and_the_connection_not_kept(
         writer.write(b"HTTP/1.1 200 OK\r\n\r\n" + f"until close {n}".encode())
         await writer.drain()
 
-    async def scenario() -> list[bytes]:
-        client = wire()
-        async with raw_upstream(handle) as origin:
-            bodies = [
-                (await exchange(client, "POST", f"{origin}/v1", {}, b"{}", **TIMEOUTS))[2]
-                for _ in range(2)
-            ]
-        await client.aclose()
-        return bodies
-
-    assert run(scenario()) == [b"until close 0", b"until close 1"]
+    assert run(two_calls(handle)) == [b"until close 0", b"until close 1"]
 
 
 def test_calls_beyond_the_connection_cap_wait_within_the_connect_timeout(
