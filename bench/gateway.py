@@ -1,17 +1,24 @@
 """Gateway overhead benchmark, run by hand (never by the test suite):
 
     .venv/bin/python -m bench.gateway [--duration-per-level 10] [--soak 0]
-        [--stream-words 200] [--levels 1,8,32,64]
+        [--stream-words 200] [--levels 1,8,32,64] [--pin-cores]
 
-Starts its own stack in a scratch folder under .data/ (PostgreSQL, Redis), the fake
-upstream as its own process and one daphne serving ``chatapp.asgi:application`` with
-production settings, then measures calling the fake directly versus through the
+Starts its own stack in a scratch folder under .data/ (PostgreSQL, Redis), two fake
+upstreams as their own processes (one as fast as it can, one pausing before each chunk
+as a model does per token) and one daphne serving ``chatapp.asgi:application`` with
+production settings, then measures calling the fakes directly versus through the
 gateway (virtual-key auth and the usage ledger on), interleaved in alternating
 bursts: added latency p50/p99 per concurrency level, throughput, daphne CPU per
 request and per relayed stream chunk (in gateway-only windows), streaming
 time-to-first-token overhead, daphne's RSS, and whether the ledger kept one row per
 request. Prints a table and PASS/MISS per target; writes the figures as JSON to
 ``.data/bench/gateway-<timestamp>.json``.
+
+The first-token overhead is measured on the paced fake at a steady concurrency of 8
+(streams started staggered), two ways: the difference of the two paths' TTFT
+percentiles, and per stream, the client's TTFT less the fake's own (it notes, per
+request, when it arrived and when its first chunk left). The unpaced fake is the
+bottleneck of its own phase, so its streams' TTFT is mostly their wait in its queue.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from types import FrameType
 import uvloop
 
 from bench import phases
-from bench.procs import DATA_DIR, MemorySampler, Services, start_services
+from bench.procs import DATA_DIR, MemorySampler, Services, pin_cores, start_services
 from bench.report import (
     MB,
     LedgerFigures,
@@ -86,6 +93,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="the fake's pause before each streamed chunk (default 0: as fast as it can)",
     )
+    parser.add_argument(
+        "--paced-delay-ms",
+        type=float,
+        default=20.0,
+        help="the paced fake's pause before each chunk, as a model's time per token "
+        "(the first-token overhead is measured on it)",
+    )
+    parser.add_argument("--paced-words", type=int, default=20, help="chunks per paced stream")
+    parser.add_argument(
+        "--pin-cores",
+        action="store_true",
+        help="daphne on one core, the fake upstream, the load generator and the databases on "
+        "the other(s), so the figures leave out the OS scheduler's sharing of the cores",
+    )
+    parser.add_argument(
+        "--streams-together",
+        action="store_true",
+        help="start the streaming phase's streams together rather than staggered: with a "
+        "paced upstream they then stay in step, and each arrives with seven others",
+    )
     args = parser.parse_args(argv)
     try:
         args.levels = [int(x) for x in str(args.levels).split(",") if x.strip()]
@@ -93,9 +120,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--levels takes comma-separated integers, such as 1,8,32,64")
     if not args.levels or min(args.levels) < 1:
         parser.error("--levels needs at least one concurrency, each at least 1")
-    if args.duration_per_level <= 0 or args.stream_words < 1 or args.soak < 0:
+    if (
+        args.duration_per_level <= 0
+        or min(args.stream_words, args.paced_words) < 1
+        or min(args.soak, args.chunk_delay_ms) < 0
+        or args.paced_delay_ms <= 0
+    ):
         parser.error(
-            "--duration-per-level and --stream-words must be positive, --soak not negative"
+            "--duration-per-level, --stream-words, --paced-words and --paced-delay-ms must be "
+            "positive, --soak and --chunk-delay-ms not negative"
         )
     return args
 
@@ -117,10 +150,13 @@ async def measure(bench: phases.Bench, args: argparse.Namespace, results: Result
     per_request = by_concurrency.get(
         phases.STREAM_CONCURRENCY, min(by_concurrency.values(), default=0.0)
     )
-    results.stream = await phases.streaming(bench, per_request)
+    results.stream = await phases.streaming(bench, per_request, paced=False)
+    stack.log(f"streaming: {results.stream.cpu_us_per_chunk:.1f} µs CPU/chunk")
+    results.paced_stream = await phases.streaming(bench, per_request, paced=True)
     stack.log(
-        f"streaming: TTFT overhead p99 {results.stream.ttft_overhead_p99_ms:.2f} ms, "
-        f"{results.stream.cpu_us_per_chunk:.1f} µs CPU/chunk"
+        f"paced streaming: TTFT overhead p99 {results.paced_stream.ttft_overhead_p99_ms:.2f} ms "
+        f"({results.paced_stream.transit_overhead_p99_ms:.2f} ms per stream), "
+        f"{results.paced_stream.cpu_us_per_chunk:.1f} µs CPU/chunk"
     )
     samples = bench.sampler.samples
     results.memory = MemoryFigures(
@@ -172,6 +208,10 @@ def main(argv: list[str] | None = None) -> int:
             "stream_words": args.stream_words,
             "levels": args.levels,
             "chunk_delay_ms": args.chunk_delay_ms,
+            "paced_delay_ms": args.paced_delay_ms,
+            "paced_words": args.paced_words,
+            "pin_cores": args.pin_cores,
+            "streams_together": args.streams_together,
         },
     )
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -182,9 +222,23 @@ def main(argv: list[str] | None = None) -> int:
     services: Services | None = None
     sampler: MemorySampler | None = None
     try:
-        services = start_services(stack, scratch, chunk_delay_ms=args.chunk_delay_ms)
+        services = start_services(
+            stack,
+            scratch,
+            chunk_delay_ms=args.chunk_delay_ms,
+            paced_delay_ms=args.paced_delay_ms,
+        )
+        if args.pin_cores:
+            stack.log(f"Pinned: {pin_cores(services)}")
         sampler = MemorySampler(services.daphne_process).start()
-        bench = phases.Bench(services, sampler, args.duration_per_level, args.stream_words)
+        bench = phases.Bench(
+            services,
+            sampler,
+            args.duration_per_level,
+            args.stream_words,
+            paced_words=args.paced_words,
+            staggered_streams=not args.streams_together,
+        )
         uvloop.run(measure(bench, args, results))  # the load generator's loop, as the server's
         stack.log("Waiting for the ledger to flush")
         counts = services.ledger_counts(bench.gateway_requests)

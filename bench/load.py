@@ -9,6 +9,9 @@ its own CPU is noise in every figure: with httpx it spent about 1.5 ms per reque
 more than the gateway itself, and the three processes together wanted more than the
 two cores (the server was descheduled for several milliseconds at a time).
 
+perf_counter and the fake's monotonic clock are the same clock (CLOCK_MONOTONIC), so
+a stream's times on both sides can be subtracted (see ``first_token_transits``).
+
 One client per worker rather than one shared client with N connections: a shared
 pool made the load generator itself the bottleneck at 32-64 connections.
 """
@@ -16,6 +19,7 @@ pool made the load generator itself the bottleneck at 32-64 connections.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import ssl
 import time
@@ -37,8 +41,15 @@ class Endpoint:
     headers: dict[str, str]
 
 
+# A stream's body carries this as its ``user``; each request puts its own tag in its
+# place, which the gateway forwards and the fake notes with its own first-token times.
+TAG_PLACEHOLDER = b"bench-stream-0000000000"
+_tags = itertools.count(1)
+
+
 def chat_body(model: str, *, words: int = 0, stream: bool = False) -> bytes:
-    """A small chat request; with ``words``, a prompt the fake echoes as that many chunks."""
+    """A small chat request; with ``words``, a prompt the fake echoes as that many chunks.
+    A stream's is tagged (``TAG_PLACEHOLDER``)."""
     text = " ".join(f"w{i}" for i in range(words)) if words else "Say hello to the benchmark"
     body: dict[str, object] = {
         "model": model,
@@ -48,6 +59,7 @@ def chat_body(model: str, *, words: int = 0, stream: bool = False) -> bytes:
     if stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
+        body["user"] = TAG_PLACEHOLDER.decode()
     return json.dumps(body).encode()
 
 
@@ -62,6 +74,8 @@ class PathResult:
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     busy: float = 0.0  # wall-clock seconds spent in this path's bursts
+    # Streams: tag -> (request sent, first content chunk read), monotonic seconds.
+    first_tokens: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -139,6 +153,8 @@ async def call_once(
 async def stream_once(
     client: WireClient, endpoint: Endpoint, body: bytes, result: PathResult
 ) -> None:
+    tag = f"bench-stream-{next(_tags):010d}"
+    body = body.replace(TAG_PLACEHOLDER, tag.encode(), 1)
     started = time.perf_counter()
     first: float | None = None
     chunks = 0
@@ -172,6 +188,7 @@ async def stream_once(
         result.fail("stream ended without a chunk with content")
         return
     result.ttfts.append(first - started)
+    result.first_tokens[tag] = (started, first)
     result.latencies.append(time.perf_counter() - started)
     result.chunks += chunks
 
@@ -187,19 +204,23 @@ async def burst(
     *,
     count: int,
     stream: bool = False,
+    stagger: float = 0.0,
 ) -> None:
-    """``count`` requests by one closed-loop worker per client."""
+    """``count`` requests by one closed-loop worker per client; with ``stagger``, the
+    n-th worker starts n times that many seconds after the first."""
     call: Call = stream_once if stream else call_once
     remaining = count
 
-    async def worker(client: WireClient) -> None:
+    async def worker(index: int, client: WireClient) -> None:
         nonlocal remaining
+        if stagger:
+            await asyncio.sleep(index * stagger)
         while remaining > 0:
             remaining -= 1
             await call(client, endpoint, body, result)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker(client) for client in clients.all))
+    await asyncio.gather(*(worker(n, client) for n, client in enumerate(clients.all)))
     result.busy += time.perf_counter() - started
 
 
@@ -235,3 +256,18 @@ def percentile(values: list[float], pct: float) -> float:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def first_token_transits(
+    result: PathResult, upstream: dict[str, tuple[float, float]]
+) -> list[float]:
+    """Per stream, the client's time to the first token less the upstream's own (its
+    request's arrival to its first content chunk written): the time spent getting the
+    request there and the chunk back. Streams the upstream has no times for are left out."""
+    transits = []
+    for tag, (sent, first) in result.first_tokens.items():
+        times = upstream.get(tag)
+        if times is not None:
+            arrived, written = times
+            transits.append((first - sent) - (written - arrived))
+    return transits

@@ -1,5 +1,6 @@
 """The benchmark's phases: warm-up, one concurrency level (interleaved latency, then a
-gateway-only CPU window), streaming, and the soak."""
+gateway-only CPU window), streaming (from the unpaced fake and from the paced one), and
+the soak."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+import httpx
 import psutil
 
 from bench.load import (
@@ -16,10 +18,11 @@ from bench.load import (
     PathResult,
     burst,
     chat_body,
+    first_token_transits,
     for_duration,
     percentile,
 )
-from bench.procs import MODEL, MemorySampler, Services, cpu_ms, system_cpu_ms
+from bench.procs import MODEL, PACED_MODEL, MemorySampler, Services, cpu_ms, system_cpu_ms
 from bench.report import MB, LevelFigures, MemoryFigures, StreamFigures
 
 LEDGER_SETTLE_SECONDS = 0.5  # > the ledger's 0.2 s flush delay: its writes land in the window
@@ -32,6 +35,8 @@ class Bench:
     sampler: MemorySampler
     duration: float
     stream_words: int
+    paced_words: int = 20
+    staggered_streams: bool = True
     results: list[PathResult] = field(default_factory=list)
     client_process: psutil.Process = field(default_factory=lambda: psutil.Process(os.getpid()))
 
@@ -40,6 +45,14 @@ class Bench:
         return Endpoint(
             "direct",
             f"{self.services.fake_origin}/v1/chat/completions",
+            {"content-type": "application/json"},
+        )
+
+    @property
+    def paced_direct(self) -> Endpoint:
+        return Endpoint(
+            "direct",
+            f"{self.services.paced_fake_origin}/v1/chat/completions",
             {"content-type": "application/json"},
         )
 
@@ -66,7 +79,7 @@ class Bench:
         return {
             "daphne": cpu_ms(daphne),
             "daphne_system": system_cpu_ms(daphne),
-            "fake": cpu_ms(self.services.fake_process),
+            "fake": cpu_ms(self.services.fake_process) + cpu_ms(self.services.paced_fake_process),
             "client": cpu_ms(self.client_process),
         }
 
@@ -120,25 +133,47 @@ async def cpu_window(
 
 
 async def interleaved(
-    bench: Bench, body: bytes, *, concurrency: int, burst_size: int, stream: bool
+    bench: Bench,
+    body: bytes,
+    *,
+    concurrency: int,
+    burst_size: int,
+    stream: bool,
+    staggered: bool = False,
+    direct_endpoint: Endpoint | None = None,
 ) -> tuple[PathResult, PathResult]:
-    """Alternating bursts, direct then gateway, for the phase's duration."""
+    """Alternating bursts, direct then gateway, for the phase's duration.
+
+    ``staggered``: the workers start one after another, a direct call's duration
+    divided by the concurrency apart, so requests keep arriving while the others are
+    in flight (steady concurrency). Otherwise they start together, and a stream whose
+    length is paced stays in step with the others: every request then arrives in the
+    same instant as seven others."""
     direct, gateway = bench.result("direct"), bench.result("gateway")
+    to_upstream = direct_endpoint or bench.direct
+    stagger = 0.0
     async with Clients(concurrency) as to_direct, Clients(concurrency) as to_gateway:
-        for clients, endpoint in ((to_direct, bench.direct), (to_gateway, bench.gateway)):
+        for clients, endpoint in ((to_direct, to_upstream), (to_gateway, bench.gateway)):
             # Open the connections; not measured.
-            await burst(
-                clients,
-                endpoint,
-                body,
-                bench.result(endpoint.name),
-                count=concurrency * 2,
-                stream=stream,
-            )
+            opening = bench.result(endpoint.name)
+            await burst(clients, endpoint, body, opening, count=concurrency * 2, stream=stream)
+            if staggered and endpoint.name == "direct":
+                stagger = percentile(opening.latencies, 50) / concurrency
         deadline = time.perf_counter() + bench.duration
         while time.perf_counter() < deadline:
-            await burst(to_direct, bench.direct, body, direct, count=burst_size, stream=stream)
-            await burst(to_gateway, bench.gateway, body, gateway, count=burst_size, stream=stream)
+            for clients, endpoint, result in (
+                (to_direct, to_upstream, direct),
+                (to_gateway, bench.gateway, gateway),
+            ):
+                await burst(
+                    clients,
+                    endpoint,
+                    body,
+                    result,
+                    count=burst_size,
+                    stream=stream,
+                    stagger=stagger,
+                )
     return direct, gateway
 
 
@@ -175,12 +210,28 @@ async def level(bench: Bench, concurrency: int) -> LevelFigures:
     )
 
 
-async def streaming(bench: Bench, per_request_cpu_ms: float) -> StreamFigures:
-    body = chat_body(MODEL, words=bench.stream_words, stream=True)
+async def streaming(bench: Bench, per_request_cpu_ms: float, *, paced: bool) -> StreamFigures:
+    """Streams at concurrency 8 from the unpaced fake (the cheapest case for the relay:
+    chunks come in batches) or from the paced one (a model's pace: the first token's
+    overhead is measured here, with the upstream never the bottleneck)."""
+    words = bench.paced_words if paced else bench.stream_words
+    body = chat_body(PACED_MODEL if paced else MODEL, words=words, stream=True)
+    upstream_origin = bench.services.paced_fake_origin if paced else bench.services.fake_origin
     concurrency = STREAM_CONCURRENCY
     direct, gateway = await interleaved(
-        bench, body, concurrency=concurrency, burst_size=concurrency * 4, stream=True
+        bench,
+        body,
+        concurrency=concurrency,
+        burst_size=concurrency * 4,
+        stream=True,
+        staggered=bench.staggered_streams,
+        direct_endpoint=bench.paced_direct if paced else bench.direct,
     )
+    upstream = await upstream_first_tokens(upstream_origin)
+    d_transit = first_token_transits(direct, upstream)
+    g_transit = first_token_transits(gateway, upstream)
+    d_own = upstream_own_ttfts(direct, upstream)
+    g_own = upstream_own_ttfts(gateway, upstream)
     cpu_result, cpu = await cpu_window(bench, body, concurrency=concurrency, stream=True)
     streams = max(1, len(cpu_result.latencies))
     chunks = max(1, cpu_result.chunks)
@@ -188,7 +239,8 @@ async def streaming(bench: Bench, per_request_cpu_ms: float) -> StreamFigures:
     g50, g99 = percentile(gateway.ttfts, 50), percentile(gateway.ttfts, 99)
     return StreamFigures(
         concurrency=concurrency,
-        words=bench.stream_words,
+        words=words,
+        chunk_delay_ms=(bench.services.paced_delay_ms if paced else bench.services.chunk_delay_ms),
         direct_streams=direct.requests,
         gateway_streams=gateway.requests,
         direct_errors=direct.errors,
@@ -199,6 +251,17 @@ async def streaming(bench: Bench, per_request_cpu_ms: float) -> StreamFigures:
         gateway_ttft_p99_ms=_ms(g99),
         ttft_overhead_p50_ms=_ms(g50 - d50),
         ttft_overhead_p99_ms=_ms(g99 - d99),
+        direct_transit_p50_ms=_ms(percentile(d_transit, 50)),
+        direct_transit_p99_ms=_ms(percentile(d_transit, 99)),
+        gateway_transit_p50_ms=_ms(percentile(g_transit, 50)),
+        gateway_transit_p99_ms=_ms(percentile(g_transit, 99)),
+        transit_overhead_p50_ms=_ms(percentile(g_transit, 50) - percentile(d_transit, 50)),
+        transit_overhead_p99_ms=_ms(percentile(g_transit, 99) - percentile(d_transit, 99)),
+        transit_matched=(len(d_transit), len(g_transit)),
+        direct_upstream_ttft_p50_ms=_ms(percentile(d_own, 50)),
+        direct_upstream_ttft_p99_ms=_ms(percentile(d_own, 99)),
+        gateway_upstream_ttft_p50_ms=_ms(percentile(g_own, 50)),
+        gateway_upstream_ttft_p99_ms=_ms(percentile(g_own, 99)),
         direct_total_p50_ms=_ms(percentile(direct.latencies, 50)),
         gateway_total_p50_ms=_ms(percentile(gateway.latencies, 50)),
         chunks_per_stream=cpu_result.chunks / streams,
@@ -210,6 +273,26 @@ async def streaming(bench: Bench, per_request_cpu_ms: float) -> StreamFigures:
         cpu_us_per_chunk_marginal=(cpu["daphne"] - per_request_cpu_ms * streams) * 1000 / chunks,
         error_samples=direct.error_samples + gateway.error_samples + cpu_result.error_samples,
     )
+
+
+async def upstream_first_tokens(origin: str) -> dict[str, tuple[float, float]]:
+    """The fake's own first-token times since the last call (it forgets them)."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        response = await client.get(f"{origin}/__fake/first-tokens")
+        response.raise_for_status()
+        return {tag: (float(a), float(w)) for tag, (a, w) in response.json().items()}
+
+
+def upstream_own_ttfts(result: PathResult, upstream: dict[str, tuple[float, float]]) -> list[float]:
+    """The upstream's own first-token time (arrival to first content chunk written) of
+    each of the result's streams."""
+    own = []
+    for tag in result.first_tokens:
+        times = upstream.get(tag)
+        if times is not None:
+            arrived, written = times
+            own.append(written - arrived)
+    return own
 
 
 async def soak(bench: Bench, seconds: float, memory: MemoryFigures) -> None:

@@ -1,5 +1,6 @@
-"""The benchmark's processes: a scratch stack, the fake upstream, one daphne, and the
-Django-side setup (a user, the ``bench-model`` deployment, a virtual key)."""
+"""The benchmark's processes: a scratch stack, two fake upstreams (one as fast as it
+can, one pacing its chunks as a model does its tokens), one daphne, and the Django-side
+setup (a user, a deployment for each fake, a virtual key)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from chatapp.devstack.stack import PYTHON, ROOT, Stack
 
 DATA_DIR = Path(os.environ.get("PLATFORM_DATA_DIR", ROOT / ".data"))
 MODEL = "bench-model"
+PACED_MODEL = "bench-model-paced"  # the same fake, its chunks paced as a model's tokens
 USER_EMAIL = "bench@example.com"
 
 MODELS_CONFIG = """\
@@ -36,6 +38,17 @@ model_list:
       timeout: 60
     model_info:
       id: bench
+      mode: chat
+      input_cost_per_token: 0.000001
+      output_cost_per_token: 0.000002
+  - model_name: {paced_model}
+    litellm_params:
+      model: openai/bench-upstream
+      api_base: {paced_api_base}
+      api_key: sk-bench-upstream-not-checked
+      timeout: 60
+    model_info:
+      id: bench-paced
       mode: chat
       input_cost_per_token: 0.000001
       output_cost_per_token: 0.000002
@@ -95,6 +108,10 @@ class Services:
     fake_origin: str
     gateway_origin: str
     key: str
+    paced_fake: ManagedProcess
+    paced_fake_origin: str
+    chunk_delay_ms: float
+    paced_delay_ms: float
 
     @property
     def daphne_process(self) -> psutil.Process:
@@ -103,6 +120,10 @@ class Services:
     @property
     def fake_process(self) -> psutil.Process:
         return psutil.Process(self.fake.process.pid)
+
+    @property
+    def paced_fake_process(self) -> psutil.Process:
+        return psutil.Process(self.paced_fake.process.pid)
 
     def shell(self, code: str) -> str:
         """``manage.py shell -c CODE`` with the stack's environment; its stdout."""
@@ -123,7 +144,34 @@ class Services:
         return counts
 
 
-def start_services(stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0) -> Services:
+def start_fake(
+    stack: Stack, name: str, logs: Path, chunk_delay_ms: float
+) -> tuple[ManagedProcess, str]:
+    """The fake upstream as its own process; it and its origin once it answers."""
+    port = free_port()
+    fake = stack.spawn(
+        name,
+        [
+            PYTHON,
+            "-m",
+            "tests.fake_upstream",
+            "--port",
+            str(port),
+            "--chunk-delay",
+            str(chunk_delay_ms / 1000),
+        ],
+        log=logs / f"{name}.log",
+    )
+    origin = f"http://127.0.0.1:{port}"
+    wait_for_http_ok(
+        f"{origin}/v1/models", timeout=30, process=fake.process, name=name, log=fake.log
+    )
+    return fake, origin
+
+
+def start_services(
+    stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0, paced_delay_ms: float = 20.0
+) -> Services:
     """Databases, migrations, the fake upstream, the deployment and key, then daphne."""
     logs = scratch / "logs"
     stack.start_databases()
@@ -138,33 +186,20 @@ def start_services(stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0) 
     stack.manage("migrate", "--noinput", "-v", "0")
     stack.log("Database migrated")
 
-    fake_port = free_port()
-    fake = stack.spawn(
-        "fake-upstream",
-        [
-            PYTHON,
-            "-m",
-            "tests.fake_upstream",
-            "--port",
-            str(fake_port),
-            "--chunk-delay",
-            str(chunk_delay_ms / 1000),
-        ],
-        log=logs / "fake-upstream.log",
-    )
-    fake_origin = f"http://127.0.0.1:{fake_port}"
-    wait_for_http_ok(
-        f"{fake_origin}/v1/models",
-        timeout=30,
-        process=fake.process,
-        name="fake upstream",
-        log=fake.log,
-    )
+    fake, fake_origin = start_fake(stack, "fake-upstream", logs, chunk_delay_ms)
     stack.log(f"Fake upstream on {fake_origin}")
+    paced_fake, paced_origin = start_fake(stack, "paced-fake-upstream", logs, paced_delay_ms)
+    stack.log(f"Paced fake upstream ({paced_delay_ms:g} ms per chunk) on {paced_origin}")
 
     config = scratch / "models.bench.yaml"
     config.write_text(
-        MODELS_CONFIG.format(model=MODEL, api_base=f"{fake_origin}/v1"), encoding="utf-8"
+        MODELS_CONFIG.format(
+            model=MODEL,
+            api_base=f"{fake_origin}/v1",
+            paced_model=PACED_MODEL,
+            paced_api_base=f"{paced_origin}/v1",
+        ),
+        encoding="utf-8",
     )
     stack.manage("apply_models_config", str(config))
     stack.manage("shell", "-v", "0", "-c", CREATE_USER)
@@ -204,7 +239,19 @@ def start_services(stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0) 
     )
     gateway_origin = f"http://127.0.0.1:{daphne_port}"
     stack.log(f"daphne (chatapp.asgi:application) on {gateway_origin}, pid {daphne.process.pid}")
-    return Services(stack, scratch, fake, daphne, fake_origin, gateway_origin, key)
+    return Services(
+        stack,
+        scratch,
+        fake,
+        daphne,
+        fake_origin,
+        gateway_origin,
+        key,
+        paced_fake,
+        paced_origin,
+        chunk_delay_ms,
+        paced_delay_ms,
+    )
 
 
 @dataclass
@@ -238,3 +285,39 @@ class MemorySampler:
 
     def since(self, start: float) -> list[tuple[float, int]]:
         return [s for s in self.samples if s[0] >= start]
+
+
+def _pin_tree(pid: int, cpus: set[int]) -> None:
+    """Every thread of the process and of its children onto ``cpus`` (threads and
+    processes started later inherit it)."""
+    try:
+        pids = [pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return
+    for each in pids:
+        tasks = Path(f"/proc/{each}/task")
+        for task in tasks.iterdir() if tasks.exists() else ():
+            try:
+                os.sched_setaffinity(int(task.name), cpus)
+            except (ProcessLookupError, PermissionError):
+                continue
+
+
+def pin_cores(services: Services) -> str:
+    """daphne on the first core; the fake upstream, the load generator and the databases
+    on the others, as in production, where the gateway shares no core with the model
+    server or its clients. A description of the split."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        raise ServiceError("--pin-cores needs at least two cores")
+    server, rest = {cpus[0]}, set(cpus[1:])
+    _pin_tree(services.daphne.process.pid, server)
+    others = [p.process.pid for p in services.stack.processes if p is not services.daphne]
+    postgres = services.stack.postgres
+    if postgres is not None:
+        pid_file = postgres.data_dir / "postmaster.pid"
+        if pid_file.exists():
+            others.append(int(pid_file.read_text(encoding="utf-8").split()[0]))
+    for pid in [*others, os.getpid()]:
+        _pin_tree(pid, rest)
+    return f"daphne on CPU {cpus[0]}; the rest on CPU {','.join(map(str, sorted(rest)))}"

@@ -50,6 +50,7 @@ def add_routes(app: web.Application, upstream: FakeUpstream) -> None:
         return body, fault, None
 
     async def chat(request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic()
         body, fault, failure = await prelude(request)
         if failure is not None:
             return failure
@@ -147,6 +148,8 @@ def add_routes(app: web.Application, upstream: FakeUpstream) -> None:
             if fault is not None and fault.chunk_delay:
                 await asyncio.sleep(fault.chunk_delay)
             await response.write(event({"content": piece}, None))
+            if index == 0:
+                upstream.note_first_token(body.get("user"), arrived, time.monotonic())
         await response.write(event({}, reply.finish))
         if (body.get("stream_options") or {}).get("include_usage"):
             tail = {

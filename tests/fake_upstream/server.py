@@ -23,6 +23,8 @@ from aiohttp import web
 
 from chatapp.devstack.processes import free_port
 
+MAX_FIRST_TOKENS = 100_000
+
 
 @dataclass
 class Fault:
@@ -112,6 +114,9 @@ class FakeUpstream:
     requests: list[RecordedRequest] = field(default_factory=list)
     api_key: str | None = None  # when set, every format checks its own auth header for it
     reply_prefix: str = "Echo: "
+    # ``user`` tag -> (request arrived, first content chunk written), monotonic seconds:
+    # the benchmark subtracts the fake's own first-token time from what its client saw.
+    first_tokens: dict[str, tuple[float, float]] = field(default_factory=dict)
     _loop: asyncio.AbstractEventLoop | None = None
     _thread: threading.Thread | None = None
     _runner: web.AppRunner | None = None
@@ -132,6 +137,7 @@ class FakeUpstream:
     def reset(self) -> None:
         self.faults.clear()
         self.requests.clear()
+        self.first_tokens.clear()
         self.api_key = None
 
     def take_fault(self, path: str) -> Fault | None:
@@ -147,6 +153,17 @@ class FakeUpstream:
         self.requests.append(
             RecordedRequest(request.path, dict(request.headers), body, dict(request.query))
         )
+
+    def note_first_token(self, tag: object, arrived: float, written: float) -> None:
+        if not isinstance(tag, str) or not tag:
+            return
+        if len(self.first_tokens) >= MAX_FIRST_TOKENS:
+            self.first_tokens.pop(next(iter(self.first_tokens)))
+        self.first_tokens[tag] = (arrived, written)
+
+    def take_first_tokens(self) -> dict[str, tuple[float, float]]:
+        taken, self.first_tokens = self.first_tokens, {}
+        return taken
 
     async def suffer(self, request: web.Request) -> Fault | None:
         """Take the fault for this request and sleep its latency."""
@@ -176,6 +193,10 @@ class FakeUpstream:
         if request.transport is not None:
             request.transport.close()
 
+    async def _first_tokens_view(self, request: web.Request) -> web.Response:
+        """What ``take_first_tokens`` takes, for a client in another process."""
+        return web.json_response(self.take_first_tokens())
+
     # --- lifecycle --------------------------------------------------------------
     def start(self) -> FakeUpstream:
         from tests.fake_upstream import (
@@ -195,6 +216,7 @@ class FakeUpstream:
             app = web.Application(client_max_size=32 * 1024 * 1024)
             for module in (openai_format, anthropic_format, gemini_format, bedrock_format):
                 module.add_routes(app, self)
+            app.router.add_get("/__fake/first-tokens", self._first_tokens_view)
             self._runner = web.AppRunner(app)
             loop.run_until_complete(self._runner.setup())
             site = web.TCPSite(self._runner, self.host, self.port)
