@@ -29,6 +29,11 @@ LEDGER_SETTLE_SECONDS = 0.5  # > the ledger's 0.2 s flush delay: its writes land
 STREAM_CONCURRENCY = 8
 
 
+def _upstream(origin: str) -> Endpoint:
+    """A fake upstream's chat completions, called directly."""
+    return Endpoint("direct", f"{origin}/v1/chat/completions", {"content-type": "application/json"})
+
+
 @dataclass
 class Bench:
     services: Services
@@ -42,19 +47,11 @@ class Bench:
 
     @property
     def direct(self) -> Endpoint:
-        return Endpoint(
-            "direct",
-            f"{self.services.fake_origin}/v1/chat/completions",
-            {"content-type": "application/json"},
-        )
+        return _upstream(self.services.fake_origin)
 
     @property
     def paced_direct(self) -> Endpoint:
-        return Endpoint(
-            "direct",
-            f"{self.services.paced_fake_origin}/v1/chat/completions",
-            {"content-type": "application/json"},
-        )
+        return _upstream(self.services.paced_fake_origin)
 
     @property
     def gateway(self) -> Endpoint:
