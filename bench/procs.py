@@ -172,7 +172,7 @@ def start_fake(
 def start_services(
     stack: Stack, scratch: Path, *, chunk_delay_ms: float = 0.0, paced_delay_ms: float = 20.0
 ) -> Services:
-    """Databases, migrations, the fake upstream, the deployment and key, then daphne."""
+    """Databases, migrations, the two fakes, their deployments and a key, then daphne."""
     logs = scratch / "logs"
     stack.start_databases()
     stack.env.update(
