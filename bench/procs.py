@@ -144,24 +144,25 @@ class Services:
         return counts
 
 
+def fake_argv(port: int, chunk_delay_ms: float) -> list[str]:
+    """The command that runs the fake upstream on ``port``, pausing before each chunk."""
+    return [
+        PYTHON,
+        "-m",
+        "tests.fake_upstream",
+        "--port",
+        str(port),
+        "--chunk-delay",
+        str(chunk_delay_ms / 1000),
+    ]
+
+
 def start_fake(
     stack: Stack, name: str, logs: Path, chunk_delay_ms: float
 ) -> tuple[ManagedProcess, str]:
     """The fake upstream as its own process; it and its origin once it answers."""
     port = free_port()
-    fake = stack.spawn(
-        name,
-        [
-            PYTHON,
-            "-m",
-            "tests.fake_upstream",
-            "--port",
-            str(port),
-            "--chunk-delay",
-            str(chunk_delay_ms / 1000),
-        ],
-        log=logs / f"{name}.log",
-    )
+    fake = stack.spawn(name, fake_argv(port, chunk_delay_ms), log=logs / f"{name}.log")
     origin = f"http://127.0.0.1:{port}"
     wait_for_http_ok(
         f"{origin}/v1/models", timeout=30, process=fake.process, name=name, log=fake.log

@@ -30,6 +30,7 @@ import psutil
 import uvloop
 
 from bench.load import Clients, Endpoint, PathResult, burst, chat_body
+from bench.procs import fake_argv
 from chatapp import daphne_tuning
 from chatapp.devstack.processes import free_port, wait_for_port
 from chatapp.devstack.stack import PYTHON, ROOT
@@ -174,7 +175,9 @@ def measure(variant: str, upstream: str, args: argparse.Namespace) -> str:
     try:
         wait_for_port("127.0.0.1", port, timeout=30, process=process, name=variant, log=None)
         endpoint = Endpoint(
-            variant, f"http://127.0.0.1:{port}/v1/chat/completions", {"content-type": "x"}
+            variant,
+            f"http://127.0.0.1:{port}/v1/chat/completions",
+            {"content-type": "application/json"},
         )
         stream_seconds = (args.words + 2) * args.chunk_delay_ms / 1000
         per_chunk, result = uvloop.run(
@@ -205,17 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--words and --streams must be at least 1, --chunk-delay-ms positive")
     fake_port = free_port()
     fake = subprocess.Popen(  # noqa: S603 - our interpreter
-        [
-            PYTHON,
-            "-m",
-            "tests.fake_upstream",
-            "--port",
-            str(fake_port),
-            "--chunk-delay",
-            str(args.chunk_delay_ms / 1000),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
+        fake_argv(fake_port, args.chunk_delay_ms), cwd=ROOT, stdout=subprocess.PIPE
     )
     try:
         assert fake.stdout is not None  # noqa: S101 - piped above
