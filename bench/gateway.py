@@ -53,12 +53,11 @@ from chatapp.devstack.processes import ServiceError
 from chatapp.devstack.stack import Stack
 
 
-class Stop(Exception):
-    """SIGTERM: leave through the same clean-up as Ctrl-C."""
-
-
-def _raise_stop(signum: int, frame: FrameType | None) -> None:
-    raise Stop
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C or SIGTERM, at any point: leave through the clean-up. A KeyboardInterrupt is
+    the one exception the event loop lets out of a callback; asyncio's own Ctrl-C handler
+    only cancels the main task, which a phase waiting on its workers may absorb."""
+    raise KeyboardInterrupt
 
 
 def loadavg() -> str:
@@ -218,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-", dir=DATA_DIR))
     stack = Stack(data_dir=scratch, persist=False)
     stack.log(f"load average at start: {results.loadavg_start} ({results.cpu_count} CPUs)")
-    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     services: Services | None = None
     sampler: MemorySampler | None = None
     try:
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             final_rows=int(str(counts["final_rows"])),
             by_status=dict(by_status) if isinstance(by_status, dict) else {},
         )
-    except (KeyboardInterrupt, Stop):
+    except KeyboardInterrupt:
         stack.log("Interrupted; stopping")
         return 130
     except (ServiceError, subprocess.CalledProcessError, RuntimeError) as exc:
