@@ -22,7 +22,16 @@ from bench.load import (
     for_duration,
     percentile,
 )
-from bench.procs import MODEL, PACED_MODEL, MemorySampler, Services, cpu_ms, system_cpu_ms
+from bench.procs import (
+    MODEL,
+    PACED_MODEL,
+    MemorySampler,
+    Services,
+    cpu_ms,
+    host_cpu_ticks,
+    steal_share,
+    system_cpu_ms,
+)
 from bench.report import MB, LevelFigures, MemoryFigures, StreamFigures
 
 LEDGER_SETTLE_SECONDS = 0.5  # > the ledger's 0.2 s flush delay: its writes land in the window
@@ -120,13 +129,15 @@ async def cpu_window(
             clients, bench.gateway, body, bench.result("gateway"), count=concurrency, stream=stream
         )
         await asyncio.sleep(LEDGER_SETTLE_SECONDS)
-        before = bench.cpu()
+        before, host_before = bench.cpu(), host_cpu_ticks()
         await for_duration(
             clients, bench.gateway, body, result, seconds=bench.duration, stream=stream
         )
         await asyncio.sleep(LEDGER_SETTLE_SECONDS)
         after = bench.cpu()
-    return result, _delta(before, after)
+    cpu = _delta(before, after)
+    cpu["steal_share"] = steal_share(host_before, host_cpu_ticks())
+    return result, cpu
 
 
 async def interleaved(
@@ -176,9 +187,11 @@ async def interleaved(
 
 async def level(bench: Bench, concurrency: int) -> LevelFigures:
     body = chat_body(MODEL)
+    host_before = host_cpu_ticks()
     direct, gateway = await interleaved(
         bench, body, concurrency=concurrency, burst_size=max(100, concurrency * 10), stream=False
     )
+    latency_steal = steal_share(host_before, host_cpu_ticks())
     cpu_result, cpu = await cpu_window(bench, body, concurrency=concurrency, stream=False)
     served = max(1, len(cpu_result.latencies))
     d50, d99 = percentile(direct.latencies, 50), percentile(direct.latencies, 99)
@@ -203,6 +216,8 @@ async def level(bench: Bench, concurrency: int) -> LevelFigures:
         cpu_system_share=cpu["daphne_system"] / cpu["daphne"] if cpu["daphne"] else 0.0,
         fake_cpu_ms_per_request=cpu["fake"] / served,
         client_cpu_ms_per_request=cpu["client"] / served,
+        steal_share=latency_steal,
+        cpu_steal_share=cpu["steal_share"],
         error_samples=direct.error_samples + gateway.error_samples + cpu_result.error_samples,
     )
 
@@ -215,6 +230,7 @@ async def streaming(bench: Bench, per_request_cpu_ms: float, *, paced: bool) -> 
     body = chat_body(PACED_MODEL if paced else MODEL, words=words, stream=True)
     upstream_origin = bench.services.paced_fake_origin if paced else bench.services.fake_origin
     concurrency = STREAM_CONCURRENCY
+    host_before = host_cpu_ticks()
     direct, gateway = await interleaved(
         bench,
         body,
@@ -224,6 +240,7 @@ async def streaming(bench: Bench, per_request_cpu_ms: float, *, paced: bool) -> 
         staggered=bench.staggered_streams,
         direct_endpoint=bench.paced_direct if paced else bench.direct,
     )
+    latency_steal = steal_share(host_before, host_cpu_ticks())
     upstream = await upstream_first_tokens(upstream_origin)
     d_transit = first_token_transits(direct, upstream)
     g_transit = first_token_transits(gateway, upstream)
@@ -268,6 +285,8 @@ async def streaming(bench: Bench, per_request_cpu_ms: float, *, paced: bool) -> 
         cpu_system_share=cpu["daphne_system"] / cpu["daphne"] if cpu["daphne"] else 0.0,
         cpu_us_per_chunk=cpu["daphne"] * 1000 / chunks,
         cpu_us_per_chunk_marginal=(cpu["daphne"] - per_request_cpu_ms * streams) * 1000 / chunks,
+        steal_share=latency_steal,
+        cpu_steal_share=cpu["steal_share"],
         error_samples=direct.error_samples + gateway.error_samples + cpu_result.error_samples,
     )
 

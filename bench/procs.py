@@ -99,6 +99,22 @@ def system_cpu_ms(process: psutil.Process) -> float:
     return float(process.cpu_times().system) * 1000
 
 
+def host_cpu_ticks() -> tuple[int, int]:
+    """The machine's CPU time taken by the host (steal) and in all, in clock ticks since
+    boot, over every CPU. On a virtual machine the host runs other guests on the same
+    cores; while it does, every process here waits, whichever path it serves."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:9]]
+    # user nice system idle iowait irq softirq steal
+    return fields[7], sum(fields)
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the CPU time between two ``host_cpu_ticks`` the host took."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else 0.0
+
+
 @dataclass
 class Services:
     stack: Stack

@@ -38,6 +38,8 @@ class LevelFigures:
     cpu_system_share: float  # of which in the kernel
     fake_cpu_ms_per_request: float  # context: the upstream's share of the same phase
     client_cpu_ms_per_request: float  # context: this load generator's share
+    steal_share: float  # of the machine's CPU time, the host's, while latencies were measured
+    cpu_steal_share: float  # ... and in the CPU phase
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -78,6 +80,8 @@ class StreamFigures:
     cpu_system_share: float  # of daphne's CPU, the kernel's share
     cpu_us_per_chunk: float  # daphne CPU delta / chunks relayed (per-request cost included)
     cpu_us_per_chunk_marginal: float  # minus the non-streamed per-request CPU at this level
+    steal_share: float  # of the machine's CPU time, the host's, while TTFTs were measured
+    cpu_steal_share: float  # ... and in the CPU phase
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -145,7 +149,8 @@ def evaluate(results: Results) -> list[Target]:
             Target(
                 f"CPU per non-streamed request <= {CPU_MS_PER_REQUEST} ms",
                 _check(worst.cpu_ms_per_request <= CPU_MS_PER_REQUEST),
-                f"{worst.cpu_ms_per_request:.3f} ms (worst, at concurrency {worst.concurrency}; "
+                f"{worst.cpu_ms_per_request:.3f} ms (worst, at concurrency {worst.concurrency}, "
+                f"host steal {worst.cpu_steal_share * 100:.0f} %; "
                 + ", ".join(
                     f"c{lv.concurrency} {lv.cpu_ms_per_request:.3f}" for lv in results.levels
                 )
@@ -189,14 +194,16 @@ def evaluate(results: Results) -> list[Target]:
                 f"{name}, per stream with the upstream's own first-token time taken out",
                 _ttft_status(paced.transit_overhead_p99_ms),
                 f"{paced.transit_overhead_p99_ms:.3f} ms "
-                f"(p50 {paced.transit_overhead_p50_ms:.3f} ms)",
+                f"(p50 {paced.transit_overhead_p50_ms:.3f} ms; "
+                f"host steal {paced.steal_share * 100:.0f} %)",
             )
         )
         targets.append(
             Target(
                 f"{name}, as the difference of the two paths' TTFT p99s",
                 _ttft_status(paced.ttft_overhead_p99_ms),
-                f"{paced.ttft_overhead_p99_ms:.3f} ms (p50 {paced.ttft_overhead_p50_ms:.3f} ms)",
+                f"{paced.ttft_overhead_p99_ms:.3f} ms (p50 {paced.ttft_overhead_p50_ms:.3f} ms; "
+                f"host steal {paced.steal_share * 100:.0f} %)",
             )
         )
     memory = results.memory
@@ -265,6 +272,8 @@ def _stream_lines(stream: StreamFigures, *, together: bool) -> list[str]:
         f"{stream.cpu_us_per_chunk:.1f} µs/chunk "
         f"(marginal {stream.cpu_us_per_chunk_marginal:.1f} µs/chunk; "
         f"{stream.cpu_phase_streams} streams, {stream.cpu_phase_chunks} chunks)",
+        f"  host steal: {stream.steal_share * 100:.1f} % of the machine's CPU time while the "
+        f"TTFTs were measured, {stream.cpu_steal_share * 100:.1f} % in the CPU phase",
     ]
     if not stream.chunk_delay_ms:
         lines.append(
@@ -283,9 +292,11 @@ def render(results: Results) -> str:
         + ("  cores pinned: daphne on its own" if results.settings.get("pin_cores") else ""),
         "",
         "non-streamed (ms; added = gateway - direct at the same percentile; "
-        "CPU = daphne user+sys per request in a gateway-only phase)",
+        "CPU = daphne user+sys per request in a gateway-only phase; steal% = the host's share "
+        "of the machine's CPU time in the latency phase, then the CPU phase)",
         "  conc | direct p50   p99 | gateway p50   p99 | added p50   p99 |"
-        " direct r/s gateway r/s | CPU ms/req sys% (r/s) | fake, client ms/req | errors",
+        " direct r/s gateway r/s | CPU ms/req sys% (r/s) | fake, client ms/req |"
+        " steal% | errors",
     ]
     for lv in results.levels:
         lines.append(
@@ -296,6 +307,7 @@ def render(results: Results) -> str:
             f" {lv.cpu_ms_per_request:6.3f} {lv.cpu_system_share * 100:3.0f}%"
             f" ({lv.cpu_phase_rps:5.0f}) |"
             f" {lv.fake_cpu_ms_per_request:5.3f}, {lv.client_cpu_ms_per_request:5.3f}      |"
+            f" {lv.steal_share * 100:2.0f}, {lv.cpu_steal_share * 100:2.0f} |"
             f" {lv.direct_errors}/{lv.gateway_errors}"
         )
     for stream in (results.stream, results.paced_stream):
