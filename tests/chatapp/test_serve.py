@@ -26,3 +26,22 @@ def test_daphne_serves_on_uvloop(tmp_path: Path) -> None:
         assert answer["loop"] == "uvloop.Loop"
         # the connection's own address, asked once per connection
         assert answer["server"] == ["127.0.0.1", port]
+
+
+def test_daphne_lets_go_of_finished_requests_at_once(tmp_path: Path) -> None:
+    """daphne's own sweep runs once a second; until then every finished request stayed
+    alive. Now only the request asking is in the table, and what an application raises
+    after its response is still logged."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    process = start_daphne(port, dict(os.environ), log, app="tests.chatapp.reap_probe:app")
+    try:
+        with httpx.Client(timeout=10) as client:
+            for _ in range(300):
+                assert client.get(f"http://127.0.0.1:{port}/").status_code == 200
+            assert client.get(f"http://127.0.0.1:{port}/fail").status_code == 200
+            table = client.get(f"http://127.0.0.1:{port}/table").json()
+    finally:
+        process.stop()
+    assert table == {"held": 1, "finished": 0}
+    assert "Exception inside application: probe failure after the response" in log.read_text()
