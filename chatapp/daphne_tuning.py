@@ -108,9 +108,9 @@ def _reap(daphne: server.Server, protocol: object, instance: asyncio.Future[Any]
     ):
         return  # still connected (a websocket whose application ended): the sweep's case
     del daphne.connections[protocol]
-    if instance.cancelled() or instance.exception() is None:
+    error = None if instance.cancelled() else instance.exception()
+    if error is None:
         return
-    error = instance.exception()
     if isinstance(error, KeyboardInterrupt):
         daphne.stop()  # how an application asks the server to exit
     else:
